@@ -1,0 +1,44 @@
+import type { AliasSpec, NeighborSpec, RuleSpec } from "../domain/types.ts";
+
+/** One write against OPNsense. Ordered by the planner so that no reference ever dangles. */
+export type Operation =
+  | { readonly kind: "create-category"; readonly name: string }
+  | { readonly kind: "create-neighbor"; readonly key: string; readonly spec: NeighborSpec }
+  | { readonly kind: "update-neighbor"; readonly key: string; readonly uuid: string; readonly spec: NeighborSpec; readonly changed: readonly string[]; readonly adopt: boolean }
+  | { readonly kind: "delete-neighbor"; readonly key: string; readonly uuid: string; readonly address: string }
+  | { readonly kind: "create-alias"; readonly key: string; readonly spec: AliasSpec }
+  | { readonly kind: "update-alias"; readonly key: string; readonly uuid: string; readonly spec: AliasSpec; readonly changed: readonly string[] }
+  | { readonly kind: "delete-alias"; readonly key: string; readonly uuid: string; readonly name: string }
+  | { readonly kind: "create-rule"; readonly key: string; readonly spec: RuleSpec }
+  | { readonly kind: "update-rule"; readonly key: string; readonly uuid: string; readonly spec: RuleSpec; readonly changed: readonly string[] }
+  | { readonly kind: "delete-rule"; readonly key: string; readonly uuid: string };
+
+export type OperationKind = Operation["kind"];
+
+/** A desired object that collides with an object the agent does not own; left alone and reported. */
+export type Conflict = {
+  readonly objectKind: "neighbor" | "alias" | "rule" | "category";
+  readonly key: string;
+  /** e.g. node name for neighbors. */
+  readonly subject: string;
+  readonly foreignUuid: string;
+  readonly reason: string;
+};
+
+/** A change the policy forbade (e.g. a delete under upsert-only); reported at debug level. */
+export type Suppressed = { readonly operation: Operation; readonly policy: string };
+
+export type Plan = {
+  readonly operations: readonly Operation[];
+  readonly conflicts: readonly Conflict[];
+  readonly suppressed: readonly Suppressed[];
+  readonly unchanged: { readonly neighbors: number; readonly aliases: number; readonly rules: number };
+  /** FRR must be reconfigured: BGP objects change, or saved BGP objects differ from what FRR runs (crash between write and reconfigure). */
+  readonly reconfigureFrr: boolean;
+  /** Aliases must be reloaded into pf (`alias/reconfigure`, which also reloads rules). */
+  readonly reloadAliases: boolean;
+  /** Rules changed (or are saved but not running) and need `filter/apply` (unless reloadAliases covers it). */
+  readonly applyFilter: boolean;
+  /** Why a reconfigure/apply is needed without writes (for the log). */
+  readonly pendingReasons: readonly string[];
+};
