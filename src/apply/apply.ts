@@ -1,0 +1,285 @@
+import type { Logger } from "pino";
+import type { Capabilities, RouterSnapshot, RuleSpec } from "../domain/types.ts";
+import type { Operation, Plan } from "../plan/types.ts";
+import { errorKind, errorMessage, isFatal } from "./errors.ts";
+import type { RouterWriter } from "./ports.ts";
+import { describeOperation, keyOf, objectKindOf, type ObjectKind } from "./describe.ts";
+
+export type ObjectCounts = { created: number; updated: number; deleted: number; adopted: number };
+
+/** `target` names what failed, e.g. `create-neighbor node=worker-1` or `frr reconfigure`. */
+export type Failure = { readonly target: string; readonly error: string; readonly kind: string | undefined };
+
+export type LockoutReport = { readonly undone: boolean; readonly detail: string };
+
+export type ApplyResult = {
+  readonly counts: Readonly<Record<ObjectKind, ObjectCounts>>;
+  readonly failures: readonly Failure[];
+  readonly frrReconfigured: boolean;
+  readonly aliasesReloaded: boolean;
+  readonly filterApplied: boolean;
+  /** Set when the API stopped answering after a firewall apply. */
+  readonly lockout: LockoutReport | null;
+  /** A fatal error (401/403/unreachable) that stopped the pass early. */
+  readonly aborted: string | null;
+  readonly dryRun: boolean;
+};
+
+export type ApplyOptions = {
+  readonly writer: RouterWriter;
+  readonly snapshot: RouterSnapshot;
+  readonly capabilities: Capabilities;
+  readonly logger: Logger;
+  readonly dryRun: boolean;
+  /** Name of the agent's category (rules and aliases carry it as their ownership mark). */
+  readonly categoryName: string;
+  /** Skip every firewall write and apply (set after a lockout undo until restart). */
+  readonly firewallSuspended: boolean;
+  /** How long the reachability check after a firewall apply may take, and how long undo keeps trying. */
+  readonly reachability?: { readonly checkTimeoutMs: number; readonly attempts: number; readonly intervalMs: number; readonly undoDeadlineMs: number };
+  readonly onWrite?: (op: Operation) => void;
+  readonly onApply?: (subsystem: "frr" | "aliases" | "filter") => void;
+};
+
+const DEFAULT_REACHABILITY = { checkTimeoutMs: 5000, attempts: 3, intervalMs: 2000, undoDeadlineMs: 60_000 };
+
+function emptyCounts(): Record<ObjectKind, ObjectCounts> {
+  const c = (): ObjectCounts => ({ created: 0, updated: 0, deleted: 0, adopted: 0 });
+  return { neighbor: c(), alias: c(), rule: c(), category: c() };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Execute a plan: writes in the planner's order, then at most one FRR reconfigure and one
+ * firewall apply (alias reconfigure, which also reloads rules, or filter apply), then check the
+ * API still answers and undo this pass's rule changes if it does not.
+ *
+ * A failed write is reported and the rest go on (skip only what is broken); a fatal error
+ * (credentials, privilege, unreachable) stops the pass because every further call would fail too.
+ */
+export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
+  const { writer, logger, capabilities: caps } = opts;
+  const counts = emptyCounts();
+  const failures: Failure[] = [];
+  const done: { op: Operation; uuid: string }[] = [];
+  let aborted: string | null = null;
+
+  const operations = plan.operations.filter((op) => {
+    if (!opts.firewallSuspended) return true;
+    return objectKindOf(op) === "neighbor";
+  });
+
+  if (opts.dryRun) {
+    for (const op of operations) logger.info({ dryRun: true, ...describeOperation(op) }, "dry run: would write");
+    if (plan.reconfigureFrr) logger.info({ dryRun: true }, "dry run: would reconfigure FRR");
+    if (!opts.firewallSuspended && (plan.reloadAliases || plan.applyFilter))
+      logger.info({ dryRun: true }, plan.reloadAliases ? "dry run: would reload aliases" : "dry run: would apply filter rules");
+    return { counts, failures, frrReconfigured: false, aliasesReloaded: false, filterApplied: false, lockout: null, aborted: null, dryRun: true };
+  }
+
+  let categoryUuid = opts.snapshot.categories.find((c) => c.name === opts.categoryName)?.uuid ?? null;
+  const ctx = { peerGroups: opts.snapshot.peerGroups, capabilities: caps };
+  const hasRuleOps = operations.some((o) => objectKindOf(o) === "rule");
+  const hasAliasOps = operations.some((o) => objectKindOf(o) === "alias");
+
+  // Best-effort server-side safety net where it still works (24.1–25.1): a savepoint before rule
+  // writes lets OPNsense itself roll the rules back if we lose access and cannot undo.
+  let revision: string | null = null;
+  if (hasRuleOps && !hasAliasOps && caps.savepoint && !caps.gridRawValues) {
+    try {
+      revision = await writer.savepoint();
+    } catch (err) {
+      logger.warn({ error: errorMessage(err) }, "filter savepoint failed; continuing without server-side rollback");
+    }
+  }
+
+  for (const op of operations) {
+    if (aborted) break;
+    const needsCategory = op.kind.endsWith("-alias") || op.kind.endsWith("-rule");
+    if (needsCategory && categoryUuid === null) {
+      failures.push({ target: targetOf(op), error: "the agent's category does not exist and could not be created", kind: "dependency" });
+      continue;
+    }
+    try {
+      const uuid = await execute(op, writer, ctx, categoryUuid ?? "", caps);
+      if (op.kind === "create-category") categoryUuid = uuid;
+      done.push({ op, uuid });
+      count(counts, op);
+      opts.onWrite?.(op);
+      logger.info({ ...describeOperation(op), uuid }, "opnsense object written");
+    } catch (err) {
+      const kind = errorKind(err);
+      failures.push({ target: targetOf(op), error: errorMessage(err), kind });
+      logger.error({ ...describeOperation(op), errorKind: kind, error: errorMessage(err) }, "opnsense write failed");
+      if (isFatal(err)) aborted = errorMessage(err);
+    }
+  }
+
+  const wrote = (kind: ObjectKind) => done.some((d) => objectKindOf(d.op) === kind);
+  let frrReconfigured = false;
+  let aliasesReloaded = false;
+  let filterApplied = false;
+  let lockout: LockoutReport | null = null;
+
+  // Pending-only reasons (saved but not running) need an apply even without writes; when writes
+  // were planned but all failed there is nothing new to apply.
+  const planned = (kind: ObjectKind) => operations.some((o) => objectKindOf(o) === kind);
+  const needFrr = wrote("neighbor") || (plan.reconfigureFrr && !planned("neighbor"));
+  if (!aborted && needFrr) {
+    try {
+      await writer.reconfigureFrr();
+      frrReconfigured = true;
+      opts.onApply?.("frr");
+      logger.info({ reasons: plan.pendingReasons.length ? plan.pendingReasons : undefined }, "FRR reconfigured");
+    } catch (err) {
+      failures.push({ target: "frr reconfigure", error: `FRR reconfigure failed: ${errorMessage(err)}`, kind: errorKind(err) });
+      logger.error({ error: errorMessage(err) }, "FRR reconfigure failed; the saved neighbors will be applied on the next pass");
+      if (isFatal(err)) aborted = errorMessage(err);
+    }
+  }
+
+  const needAliasReload = wrote("alias") || (plan.reloadAliases && !planned("alias"));
+  const needFilterApply = wrote("rule") || (plan.applyFilter && !planned("rule"));
+  if (!aborted && !opts.firewallSuspended && (needAliasReload || needFilterApply)) {
+    try {
+      if (needAliasReload) {
+        await writer.reloadAliases();
+        aliasesReloaded = true;
+        opts.onApply?.("aliases");
+      } else {
+        await writer.applyFilter(revision ?? undefined);
+        filterApplied = true;
+        opts.onApply?.("filter");
+      }
+      logger.info({ aliasesReloaded, filterApplied }, aliasesReloaded ? "aliases reloaded (rules reloaded too)" : "filter rules applied");
+      lockout = await verifyReachable(opts, done, revision);
+    } catch (err) {
+      logger.error({ error: errorMessage(err) }, "firewall apply failed; the saved rules and aliases will be applied on the next pass");
+      failures.push({ target: "firewall apply", error: `firewall apply failed: ${errorMessage(err)}`, kind: errorKind(err) });
+      if (isFatal(err)) aborted = errorMessage(err);
+    }
+  }
+
+  return { counts, failures, frrReconfigured, aliasesReloaded, filterApplied, lockout, aborted, dryRun: false };
+}
+
+function targetOf(op: Operation): string {
+  return `${op.kind} ${keyOf(op)}`;
+}
+
+async function execute(
+  op: Operation,
+  writer: RouterWriter,
+  ctx: { peerGroups: RouterSnapshot["peerGroups"]; capabilities: Capabilities },
+  categoryUuid: string,
+  caps: Capabilities,
+): Promise<string> {
+  switch (op.kind) {
+    case "create-category":
+      return writer.createCategory(op.name);
+    case "create-neighbor":
+      return writer.createNeighbor(op.spec, ctx);
+    case "update-neighbor":
+      await writer.updateNeighbor(op.uuid, op.spec, ctx);
+      return op.uuid;
+    case "delete-neighbor":
+      await writer.deleteNeighbor(op.uuid);
+      return op.uuid;
+    case "create-alias":
+      return writer.createAlias(op.spec, categoryUuid);
+    case "update-alias":
+      await writer.updateAlias(op.uuid, op.spec, categoryUuid);
+      return op.uuid;
+    case "delete-alias":
+      await writer.deleteAlias(op.uuid);
+      return op.uuid;
+    case "create-rule":
+      return writer.createRule(op.spec, categoryUuid, caps);
+    case "update-rule":
+      await writer.updateRule(op.uuid, op.spec, categoryUuid, caps);
+      return op.uuid;
+    case "delete-rule":
+      await writer.deleteRule(op.uuid);
+      return op.uuid;
+  }
+}
+
+function count(counts: Record<ObjectKind, ObjectCounts>, op: Operation): void {
+  const c = counts[objectKindOf(op)];
+  if (op.kind.startsWith("create-")) c.created++;
+  else if (op.kind.startsWith("delete-")) c.deleted++;
+  else if (op.kind === "update-neighbor" && op.adopt) c.adopted++;
+  else c.updated++;
+}
+
+/**
+ * OPNsense has no working server-side rollback on 25.7+, so after reloading pf we check that the
+ * API still answers. If it does not, undo this pass's rule changes (the only thing we changed that
+ * can block traffic) and apply again, retrying while the API comes and goes.
+ */
+async function verifyReachable(opts: ApplyOptions, done: readonly { op: Operation; uuid: string }[], revision: string | null): Promise<LockoutReport | null> {
+  const r = opts.reachability ?? DEFAULT_REACHABILITY;
+  const { writer, logger } = opts;
+  for (let attempt = 1; attempt <= r.attempts; attempt++) {
+    if (await writer.checkReachable(r.checkTimeoutMs)) {
+      if (revision) {
+        try {
+          await writer.cancelRollback(revision);
+        } catch (err) {
+          logger.warn({ revision, error: errorMessage(err) }, "could not cancel the filter rollback timer");
+        }
+      }
+      return null;
+    }
+    if (attempt < r.attempts) await sleep(r.intervalMs);
+  }
+  const ruleChanges = done.flatMap((d) => (d.op.kind.endsWith("-rule") ? [{ ...d, key: keyOf(d.op) }] : []));
+  logger.error(
+    { rules: ruleChanges.map((d) => d.key), serverRollbackArmed: revision !== null },
+    "OPNSENSE API UNREACHABLE AFTER FIREWALL APPLY: undoing the rule changes of this pass; firewall changes stay suspended until the agent restarts",
+  );
+  const deadline = Date.now() + r.undoDeadlineMs;
+  const pending = [...ruleChanges].reverse();
+  while (pending.length > 0 && Date.now() < deadline) {
+    const next = pending[0];
+    if (!next) break;
+    try {
+      await undo(next.op, next.uuid, opts);
+      pending.shift();
+    } catch (err) {
+      logger.warn({ rule: next.key, error: errorMessage(err) }, "undo attempt failed; retrying");
+      await sleep(r.intervalMs);
+    }
+  }
+  let applied = false;
+  while (pending.length === 0 && !applied && Date.now() < deadline) {
+    try {
+      await opts.writer.applyFilter();
+      opts.onApply?.("filter");
+      applied = true;
+    } catch (err) {
+      logger.warn({ error: errorMessage(err) }, "re-apply after undo failed; retrying");
+      await sleep(r.intervalMs);
+    }
+  }
+  const undone = pending.length === 0 && applied;
+  const detail = undone
+    ? `API unreachable after firewall apply; undid ${ruleChanges.length} rule change(s) and re-applied`
+    : `API unreachable after firewall apply; undo incomplete (${pending.length} rule change(s) left)${revision ? "; OPNsense's own rollback timer is armed" : ""}`;
+  logger.error({ undone, remaining: pending.length }, detail);
+  return { undone, detail };
+}
+
+async function undo(op: Operation, uuid: string, opts: ApplyOptions): Promise<void> {
+  const { writer, snapshot, capabilities } = opts;
+  if (op.kind === "create-rule") return writer.deleteRule(uuid);
+  if (op.kind === "update-rule") {
+    const before = snapshot.rules.find((r) => r.uuid === op.uuid);
+    if (!before) return;
+    const { uuid: _u, categories, ...spec } = before;
+    const previous: RuleSpec = spec;
+    return writer.updateRule(op.uuid, previous, categories[0] ?? "", capabilities);
+  }
+  // A deleted pass rule cannot have cut off access; nothing to undo.
+}

@@ -1,0 +1,209 @@
+import {
+  CoreV1Api,
+  ListWatch,
+  Watch,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Node,
+  type V1Service,
+} from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { projectNode, projectService, slimNode, slimService } from "./project.ts";
+import type { ClusterView } from "./types.ts";
+
+/** A Watch whose ADDED/MODIFIED/DELETED objects are slimmed before the informer caches them. */
+class SlimWatch extends Watch {
+  readonly #slim: (obj: KubernetesObject) => KubernetesObject;
+  constructor(kc: KubeConfig, slim: (obj: KubernetesObject) => KubernetesObject) {
+    super(kc);
+    this.#slim = slim;
+  }
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: KubernetesObject, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      queryParams,
+      (phase: string, obj: KubernetesObject, watchObj?: unknown) => {
+        // ERROR and BOOKMARK objects carry the status code / resourceVersion the informer needs.
+        const keep = phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED";
+        callback(phase, keep ? this.#slim(obj) : obj, watchObj);
+      },
+      done,
+    );
+  }
+}
+
+export type InformerState = "starting" | "running" | "restarting" | "stopped";
+
+export type ClusterWatchOptions = {
+  readonly kc: KubeConfig;
+  readonly nodeSelector: string;
+  /** null disables the Service watch (no LB features configured). */
+  readonly serviceSelector: string | null;
+  readonly logger: Logger;
+  /** Called on every change (add/update/delete/relist) and after an informer restart. */
+  readonly onChange: (reason: string) => void;
+  /** Backoff for restarting a stopped informer: first delay and cap. */
+  readonly restartBackoffMs?: { readonly initial: number; readonly max: number };
+  /** Replaces the informer's own reconnect sleeps (tests). */
+  readonly delayFn?: (ms: number) => Promise<void>;
+};
+
+export type ClusterWatch = {
+  /** Start both informers; resolves once their first list has been attempted. */
+  start(): Promise<void>;
+  /** The cached view (what the watches have seen). */
+  view(): ClusterView;
+  /** A fresh LIST from the API server, independent of the watches (used by the periodic resync). */
+  listFresh(): Promise<ClusterView>;
+  states(): Readonly<Record<string, InformerState>>;
+  stop(): Promise<void>;
+};
+
+type Informer<T extends KubernetesObject> = {
+  readonly name: string;
+  readonly lw: ListWatch<T>;
+  state: InformerState;
+  restartTimer: NodeJS.Timeout | null;
+  delayMs: number;
+};
+
+export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
+  const core = opts.kc.makeApiClient(CoreV1Api);
+  const backoff = opts.restartBackoffMs ?? { initial: 1000, max: 60_000 };
+  const lwOptions = opts.delayFn ? { delayFn: opts.delayFn } : {};
+  let stopping = false;
+
+  const listNodes = () => core.listNode({ labelSelector: opts.nodeSelector });
+  const listServices = (selector: string) => () => core.listServiceForAllNamespaces({ labelSelector: selector });
+
+  const nodes: Informer<V1Node> = {
+    name: "nodes",
+    lw: new ListWatch<V1Node>(
+      "/api/v1/nodes",
+      new SlimWatch(opts.kc, (o) => slimNode(o as V1Node)),
+      async () => {
+        const list = await listNodes();
+        return { ...list, items: list.items.map(slimNode) };
+      },
+      false,
+      opts.nodeSelector,
+      undefined,
+      lwOptions,
+    ),
+    state: "starting",
+    restartTimer: null,
+    delayMs: backoff.initial,
+  };
+
+  const services: Informer<V1Service> | null =
+    opts.serviceSelector === null
+      ? null
+      : {
+          name: "services",
+          lw: new ListWatch<V1Service>(
+            "/api/v1/services",
+            new SlimWatch(opts.kc, (o) => slimService(o as V1Service)),
+            async () => {
+              const list = await listServices(opts.serviceSelector ?? "")();
+              return { ...list, items: list.items.map(slimService) };
+            },
+            false,
+            opts.serviceSelector,
+            undefined,
+            lwOptions,
+          ),
+          state: "starting",
+          restartTimer: null,
+          delayMs: backoff.initial,
+        };
+
+  function wire<T extends KubernetesObject>(inf: Informer<T>): void {
+    const changed = (verb: string) => (obj: T) => {
+      inf.state = "running";
+      inf.delayMs = backoff.initial;
+      opts.onChange(`${inf.name} ${verb} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata?.name ?? ""}`);
+    };
+    inf.lw.on("add", changed("added"));
+    inf.lw.on("update", changed("updated"));
+    inf.lw.on("delete", changed("deleted"));
+    inf.lw.on("connect", () => {
+      if (inf.state !== "stopped") inf.state = "running";
+    });
+    // client-node stops an informer for good on any error other than 410/timeout; restarting it
+    // is our job. An error after our own stop() is the AbortError of that stop, not a failure.
+    inf.lw.on("error", (err?: unknown) => {
+      if (stopping) return;
+      inf.state = "restarting";
+      const delay = inf.delayMs;
+      inf.delayMs = Math.min(inf.delayMs * 2, backoff.max);
+      opts.logger.warn(
+        { informer: inf.name, error: describeError(err), retryInMs: delay },
+        "kubernetes watch failed; restarting it",
+      );
+      inf.restartTimer = setTimeout(() => {
+        inf.restartTimer = null;
+        if (stopping) return;
+        void inf.lw.start().then(() => opts.onChange(`${inf.name} watch restarted`));
+      }, delay);
+    });
+  }
+
+  wire(nodes);
+  if (services) wire(services);
+
+  function toView(nodeList: readonly V1Node[], serviceList: readonly V1Service[]): ClusterView {
+    return {
+      nodes: nodeList.map(projectNode).sort((a, b) => a.name.localeCompare(b.name)),
+      services: serviceList.map(projectService).sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
+    };
+  }
+
+  return {
+    async start() {
+      stopping = false;
+      await Promise.all([nodes.lw.start(), services?.lw.start()]);
+    },
+    view() {
+      return toView(nodes.lw.list(), services ? services.lw.list() : []);
+    },
+    async listFresh() {
+      const [n, s] = await Promise.all([
+        listNodes(),
+        opts.serviceSelector === null ? Promise.resolve({ items: [] as V1Service[] }) : listServices(opts.serviceSelector)(),
+      ]);
+      return toView(n.items, s.items);
+    },
+    states() {
+      const out: Record<string, InformerState> = { nodes: nodes.state };
+      if (services) out["services"] = services.state;
+      return out;
+    },
+    async stop() {
+      stopping = true;
+      for (const inf of [nodes, services]) {
+        if (!inf) continue;
+        if (inf.restartTimer) clearTimeout(inf.restartTimer);
+        inf.state = "stopped";
+        await inf.lw.stop();
+      }
+    },
+  };
+}
+
+/** Error text without request internals (client-node errors can embed headers with the bearer token). */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const status = (err as { statusCode?: unknown }).statusCode;
+    const parts = [err.name !== "Error" ? err.name : "", err.message.split("\n")[0] ?? ""];
+    if (typeof status === "number") parts.push(`status ${status}`);
+    else if (typeof code === "number" || typeof code === "string") parts.push(`code ${code}`);
+    return parts.filter(Boolean).join(": ").slice(0, 300);
+  }
+  return String(err).slice(0, 300);
+}
