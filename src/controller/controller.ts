@@ -1,0 +1,263 @@
+import type { Logger } from "pino";
+import { applyPlan, type ApplyResult } from "../apply/apply.ts";
+import { errorKind, errorMessage, isFatal } from "../apply/errors.ts";
+import type { Config } from "../config/types.ts";
+import { computeDesired } from "../desired/index.ts";
+import type { Capabilities } from "../domain/types.ts";
+import { computePlan } from "../plan/index.ts";
+import type { Metrics } from "../server/metrics.ts";
+import type { HealthSource } from "../server/http.ts";
+import type { ClusterSource, Router } from "./ports.ts";
+import { passResult, summaryFields } from "./summary.ts";
+import type { DesiredState } from "../desired/types.ts";
+import type { Plan } from "../plan/types.ts";
+
+export type ControllerOptions = {
+  readonly config: Config;
+  readonly router: Router;
+  readonly cluster: ClusterSource;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Only the leader writes (seam for leader election); default: always. */
+  readonly isLeader?: () => boolean;
+  /** Retry delays after a failed pass: first and cap (cap defaults to SYNC_INTERVAL). */
+  readonly retryBackoffMs?: { readonly initial: number; readonly max?: number };
+  readonly reachability?: { checkTimeoutMs: number; attempts: number; intervalMs: number; undoDeadlineMs: number };
+  /** Observe each finished pass (tests, Events seam). */
+  readonly onPass?: (report: PassReport) => void;
+};
+
+export type PassReport = {
+  readonly trigger: string;
+  readonly result: "success" | "partial" | "error";
+  readonly desired: DesiredState | null;
+  readonly plan: Plan | null;
+  readonly applied: ApplyResult | null;
+  readonly error: string | null;
+};
+
+export type Controller = HealthSource & {
+  start(): void;
+  /** Ask for a pass (debounced). */
+  trigger(reason: string): void;
+  /** Run a pass now and wait for it (used at start-up and by tests). */
+  runNow(reason: string, opts?: { fresh?: boolean }): Promise<PassReport>;
+  /** Stop timers and wait for a running pass to finish, so no write is left half done. */
+  stop(): Promise<void>;
+  /** Resolves when no pass is running or queued. */
+  idle(): Promise<void>;
+};
+
+/**
+ * The loop: events only decide *when* a pass runs (debounced, one at a time, a periodic resync
+ * that never depends on a watch being alive, backoff after failures); every pass recomputes
+ * everything from a fresh read of OPNsense (level-triggered).
+ */
+export function createController(opts: ControllerOptions): Controller {
+  const { config, router, cluster, logger, metrics } = opts;
+  const isLeader = opts.isLeader ?? (() => true);
+  const backoffInitial = opts.retryBackoffMs?.initial ?? 5000;
+  const backoffMax = opts.retryBackoffMs?.max ?? config.syncIntervalMs;
+
+  let caps: Capabilities | null = null;
+  let running: Promise<PassReport> | null = null;
+  let queued: { reasons: Set<string>; fresh: boolean } | null = null;
+  let debounceTimer: NodeJS.Timeout | null = null;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let resyncTimer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  let failures = 0;
+  let firstPassSinceStart = true;
+  let firewallSuspended = false;
+  const startedAt = Date.now();
+  let lastAttemptAt: number | null = null;
+  let lastSuccessAt: number | null = null;
+  let routerHealthy = false;
+  let lastError: string | null = null;
+
+  function schedule(reason: string, fresh: boolean, delayMs: number): void {
+    if (stopped) return;
+    queued ??= { reasons: new Set(), fresh: false };
+    queued.reasons.add(reason);
+    queued.fresh ||= fresh;
+    if (debounceTimer) return;
+    debounceTimer = setTimeout(() => {
+      debounceTimer = null;
+      void drain();
+    }, delayMs);
+  }
+
+  async function drain(): Promise<void> {
+    if (running || !queued || stopped) return;
+    const q = queued;
+    queued = null;
+    await runPass([...q.reasons].join(", "), q.fresh);
+    // Changes that arrived during the pass were queued; run them now (they are already debounced).
+    if (queued && !debounceTimer) void drain();
+  }
+
+  function runPass(trigger: string, fresh: boolean): Promise<PassReport> {
+    const p = pass(trigger, fresh).finally(() => {
+      running = null;
+    });
+    running = p;
+    return p;
+  }
+
+  async function pass(trigger: string, fresh: boolean): Promise<PassReport> {
+    const started = performance.now();
+    lastAttemptAt = Date.now();
+    const endTimer = metrics.syncDuration.startTimer();
+    let desired: DesiredState | null = null;
+    let plan: Plan | null = null;
+    let applied: ApplyResult | null = null;
+    try {
+      if (!isLeader()) {
+        logger.debug({ trigger }, "not the leader; skipping pass");
+        return finish({ trigger, result: "success", desired, plan, applied, error: null });
+      }
+      if (caps === null) {
+        const pre = await router.preflight();
+        caps = pre.capabilities;
+        for (const w of pre.warnings) logger.warn({ warning: w }, "opnsense preflight warning");
+        logger.info({ opnsense: caps.versionRange, statetype: caps.ruleStatetype, directionAny: caps.ruleDirectionAny }, "opnsense capabilities detected");
+      }
+      const view = fresh ? await cluster.listFresh() : cluster.view();
+      const want: DesiredState = computeDesired(view, config, caps);
+      desired = want;
+      for (const p of want.problems) logger.warn({ [p.kind]: p.object, error: p.message }, "input problem; object skipped");
+      const snapshot = await router.readSnapshot(caps, { aliasNames: want.aliases.map((a) => a.spec.name) });
+      const steps: Plan = computePlan(want, snapshot, {
+        ownerId: config.ownerId,
+        policy: config.policy,
+        adoptExisting: config.adoptExisting,
+        firstPassSinceStart,
+      });
+      plan = steps;
+      for (const c of steps.conflicts)
+        logger.warn({ object: c.objectKind, key: c.key, subject: c.subject, foreignUuid: c.foreignUuid, error: c.reason }, "conflict with an object the agent does not own; left alone");
+      for (const s of steps.suppressed) logger.debug({ operation: s.operation.kind, policy: s.policy }, "change suppressed by policy");
+      for (const r of steps.pendingReasons) logger.info({ reason: r }, "saved changes are not running yet; applying");
+      const outcome = await applyPlan(steps, {
+        writer: router,
+        snapshot,
+        capabilities: caps,
+        logger,
+        dryRun: config.dryRun,
+        categoryName: want.categoryName,
+        firewallSuspended,
+        ...(opts.reachability ? { reachability: opts.reachability } : {}),
+        onWrite: (op) => metrics.writes.inc({ operation: op.kind }),
+        onApply: (s) => metrics.applies.inc({ subsystem: s }),
+      });
+      applied = outcome;
+      if (outcome.lockout) firewallSuspended = true;
+      if (firewallSuspended && !outcome.lockout)
+        logger.error({}, "firewall changes are suspended after a lockout undo; fix the rule settings and restart the agent");
+      const result = passResult(outcome);
+      const fields = summaryFields(want, steps, outcome, performance.now() - started, trigger);
+      if (outcome.aborted) {
+        routerHealthy = false;
+        caps = null;
+        lastError = outcome.aborted;
+        logger.error({ ...fields, error: outcome.aborted }, "sync failed");
+      } else {
+        routerHealthy = true;
+        logger.info(fields, "sync complete");
+      }
+      if (result !== "error") firstPassSinceStart = false;
+      metrics.conflicts.set(steps.conflicts.length);
+      metrics.problems.set(want.problems.length);
+      updateManaged(want);
+      return finish({ trigger, result, desired: want, plan: steps, applied: outcome, error: outcome.aborted });
+    } catch (err) {
+      const message = errorMessage(err);
+      lastError = message;
+      const kind = errorKind(err);
+      if (isFatal(err) || kind === undefined || kind === "unexpected" || kind === "transient" || kind === "not-found") {
+        // Re-probe on the next pass: the box may have been upgraded, restored or replaced.
+        caps = null;
+      }
+      if (isFatal(err) || kind === "preflight") routerHealthy = false;
+      const problems = (err as { problems?: unknown }).problems;
+      if (Array.isArray(problems)) for (const p of problems) logger.error({ error: String(p) }, "opnsense preflight failed");
+      logger.error({ trigger, result: "error", errorKind: kind, error: message, durationMs: Math.round(performance.now() - started) }, "sync failed");
+      return finish({ trigger, result: "error", desired, plan, applied, error: message });
+    } finally {
+      endTimer();
+    }
+  }
+
+  function finish(report: PassReport): PassReport {
+    metrics.syncTotal.inc({ result: report.result });
+    const retryable =
+      report.result === "error" ||
+      (report.applied?.failures.some((f) => f.kind === "transient" || f.kind === "unreachable" || f.kind === "unexpected") ?? false);
+    if (report.result === "success" || (report.result === "partial" && !retryable)) {
+      failures = 0;
+      if (report.result === "success") {
+        lastSuccessAt = Date.now();
+        metrics.lastSuccess.set(lastSuccessAt / 1000);
+      }
+    } else if (retryable && !stopped) {
+      const delay = Math.min(backoffInitial * 2 ** failures, backoffMax);
+      failures++;
+      logger.info({ retryInMs: delay, consecutiveFailures: failures }, "retrying after failure");
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => {
+        retryTimer = null;
+        schedule("retry", false, 0);
+      }, delay);
+    }
+    opts.onPass?.(report);
+    return report;
+  }
+
+  function updateManaged(desired: DesiredState): void {
+    metrics.managedObjects.set({ kind: "neighbor" }, desired.neighbors.length);
+    metrics.managedObjects.set({ kind: "alias" }, desired.aliases.length);
+    metrics.managedObjects.set({ kind: "rule" }, desired.rules.length);
+  }
+
+  return {
+    start() {
+      stopped = false;
+      resyncTimer = setInterval(() => schedule("resync", true, 0), config.syncIntervalMs);
+      schedule("startup", false, 0);
+    },
+    trigger(reason) {
+      schedule(reason, false, config.debounceMs);
+    },
+    async runNow(reason, o) {
+      if (running) await running;
+      return runPass(reason, o?.fresh ?? false);
+    },
+    async stop() {
+      stopped = true;
+      for (const t of [debounceTimer, retryTimer]) if (t) clearTimeout(t);
+      if (resyncTimer) clearInterval(resyncTimer);
+      debounceTimer = retryTimer = resyncTimer = null;
+      queued = null;
+      if (running) await running;
+    },
+    async idle() {
+      while (running || queued || debounceTimer) {
+        if (running) await running;
+        else await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    live() {
+      const since = lastAttemptAt ?? startedAt;
+      const limit = 3 * config.syncIntervalMs + 60_000;
+      const age = Date.now() - since;
+      return age <= limit
+        ? { ok: true, detail: lastAttemptAt ? `last pass attempted ${Math.round(age / 1000)}s ago` : "starting" }
+        : { ok: false, detail: `no pass attempted for ${Math.round(age / 1000)}s (limit ${Math.round(limit / 1000)}s): the loop is stuck` };
+    },
+    ready() {
+      if (lastSuccessAt === null) return { ok: false, detail: lastError ? `no successful sync yet: ${lastError}` : "no successful sync yet" };
+      if (!routerHealthy) return { ok: false, detail: `OPNsense not usable: ${lastError ?? "unknown error"}` };
+      return { ok: true, detail: `last successful sync ${Math.round((Date.now() - lastSuccessAt) / 1000)}s ago` };
+    },
+  };
+}
