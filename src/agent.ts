@@ -1,0 +1,98 @@
+import { readFileSync } from "node:fs";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { createClusterWatch, type ClusterWatch } from "./cluster/watch.ts";
+import { loadKubeConfig } from "./cluster/kube-config.ts";
+import { redactedConfigSummary } from "./config/index.ts";
+import type { Config } from "./config/types.ts";
+import { createController, type Controller, type ControllerOptions } from "./controller/controller.ts";
+import { createOpnsenseClient } from "./opnsense/index.ts";
+import { startHttpServer, type HttpServer } from "./server/http.ts";
+import { createMetrics, type Metrics } from "./server/metrics.ts";
+
+export type AgentOptions = {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Defaults to $KUBECONFIG / ~/.kube/config / in-cluster service account. */
+  readonly kubeConfig?: KubeConfig;
+  /** Tests: shorter waits. */
+  readonly tuning?: {
+    readonly retries?: number;
+    readonly retryMinTimeoutMs?: number;
+    readonly retryBackoffMs?: ControllerOptions["retryBackoffMs"];
+    readonly reachability?: ControllerOptions["reachability"];
+    readonly informerRestartBackoffMs?: { initial: number; max: number };
+    readonly defaultMetrics?: boolean;
+    readonly onPass?: ControllerOptions["onPass"];
+  };
+};
+
+export type Agent = {
+  readonly controller: Controller;
+  readonly cluster: ClusterWatch;
+  readonly metrics: Metrics;
+  readonly http: HttpServer;
+  /** Graceful stop: no new passes, wait for the running one, close watches and the HTTP server. */
+  stop(): Promise<void>;
+};
+
+/** Wire the layers together and start: HTTP server, watches, then the loop. */
+export async function startAgent(opts: AgentOptions): Promise<Agent> {
+  const { config, logger } = opts;
+  const t = opts.tuning ?? {};
+  logger.info({ config: redactedConfigSummary(config) }, "starting opnsense-bgp-agent");
+  if (config.opnsense.tlsInsecure)
+    logger.warn({}, "OPNSENSE_TLS_INSECURE=true: the OPNsense certificate is NOT verified; use OPNSENSE_CA_FILE instead");
+  if (config.dryRun) logger.warn({}, "DRY_RUN=true: plans are logged, nothing is written to OPNsense");
+
+  const metrics = createMetrics({ defaultMetrics: t.defaultMetrics ?? true });
+  const router = createOpnsenseClient({
+    url: config.opnsense.url,
+    apiKey: config.opnsense.apiKey,
+    apiSecret: config.opnsense.apiSecret,
+    caPem: config.opnsense.caFile ? readFileSync(config.opnsense.caFile, "utf8") : null,
+    tlsServerName: config.opnsense.tlsServerName,
+    tlsInsecure: config.opnsense.tlsInsecure,
+    timeoutMs: config.opnsense.timeoutMs,
+    ...(t.retries !== undefined ? { retries: t.retries } : {}),
+    ...(t.retryMinTimeoutMs !== undefined ? { retryMinTimeoutMs: t.retryMinTimeoutMs } : {}),
+    logger: logger.child({ component: "opnsense" }),
+    onRequest: (e) => metrics.opnsenseRequests.inc({ endpoint: e.endpoint, code: String(e.status) }),
+  });
+
+  let controller: Controller | null = null;
+  const cluster = createClusterWatch({
+    kc: opts.kubeConfig ?? loadKubeConfig(),
+    nodeSelector: config.nodeSelector,
+    serviceSelector: config.lb.clientNetworks.length > 0 ? config.serviceSelector : null,
+    logger: logger.child({ component: "cluster" }),
+    onChange: (reason) => controller?.trigger(reason),
+    ...(t.informerRestartBackoffMs ? { restartBackoffMs: t.informerRestartBackoffMs } : {}),
+  });
+  controller = createController({
+    config,
+    router,
+    cluster,
+    logger,
+    metrics,
+    ...(t.retryBackoffMs ? { retryBackoffMs: t.retryBackoffMs } : {}),
+    ...(t.reachability ? { reachability: t.reachability } : {}),
+    ...(t.onPass ? { onPass: t.onPass } : {}),
+  });
+  const http = await startHttpServer({ port: config.httpPort, health: controller, registry: metrics.registry, logger });
+  await cluster.start();
+  controller.start();
+
+  const ctl = controller;
+  return {
+    controller: ctl,
+    cluster,
+    metrics,
+    http,
+    async stop() {
+      await ctl.stop();
+      await cluster.stop();
+      await http.close();
+    },
+  };
+}
