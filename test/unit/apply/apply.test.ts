@@ -1,0 +1,194 @@
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { applyPlan } from "../../../src/apply/apply.ts";
+import type { RouterWriter } from "../../../src/apply/ports.ts";
+import type { Operation, Plan } from "../../../src/plan/types.ts";
+import { CAPS_26_1, emptySnapshot, neighborSpec, ruleSpec } from "../../helpers/fixtures.ts";
+
+/** Records every call in order; behaviour per method can be overridden. The unit under test is applyPlan. */
+function recordingWriter(over: Partial<RouterWriter> = {}) {
+  const calls: string[] = [];
+  let n = 0;
+  const uuid = () => `00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`;
+  const rec =
+    <A extends unknown[], R>(name: string, result: (...a: A) => R) =>
+    async (...a: A): Promise<R> => {
+      calls.push(`${name}${typeof a[0] === "string" ? ` ${a[0]}` : ""}`);
+      return result(...a);
+    };
+  const base: RouterWriter = {
+    createNeighbor: rec("createNeighbor", () => uuid()),
+    updateNeighbor: rec("updateNeighbor", () => undefined),
+    deleteNeighbor: rec("deleteNeighbor", () => undefined),
+    createAlias: rec("createAlias", () => uuid()),
+    updateAlias: rec("updateAlias", () => undefined),
+    deleteAlias: rec("deleteAlias", () => undefined),
+    createRule: rec("createRule", () => uuid()),
+    updateRule: rec("updateRule", () => undefined),
+    deleteRule: rec("deleteRule", () => undefined),
+    createCategory: rec("createCategory", () => "cat-uuid"),
+    reconfigureFrr: rec("reconfigureFrr", () => undefined),
+    reloadAliases: rec("reloadAliases", () => undefined),
+    applyFilter: rec("applyFilter", () => undefined),
+    savepoint: rec("savepoint", () => "1700000000.12"),
+    cancelRollback: rec("cancelRollback", () => undefined),
+    checkReachable: rec("checkReachable", () => true),
+  };
+  const writer: RouterWriter = { ...base };
+  for (const [k, fn] of Object.entries(over)) {
+    const orig = fn as (...a: unknown[]) => unknown;
+    (writer as Record<string, unknown>)[k] = async (...a: unknown[]) => {
+      calls.push(`${k}${typeof a[0] === "string" ? ` ${a[0]}` : ""}`);
+      return orig(...a);
+    };
+  }
+  return { writer, calls };
+}
+
+function plan(operations: Operation[], flags: Partial<Plan> = {}): Plan {
+  return {
+    operations,
+    conflicts: [],
+    suppressed: [],
+    unchanged: { neighbors: 0, aliases: 0, rules: 0 },
+    reconfigureFrr: operations.some((o) => o.kind.endsWith("-neighbor")),
+    reloadAliases: operations.some((o) => o.kind.endsWith("-alias")),
+    applyFilter: operations.some((o) => o.kind.endsWith("-rule")),
+    pendingReasons: [],
+    ...flags,
+  };
+}
+
+const logger = pino({ level: "silent" });
+const fast = { checkTimeoutMs: 10, attempts: 2, intervalMs: 1, undoDeadlineMs: 200 };
+const base = { snapshot: emptySnapshot(), capabilities: CAPS_26_1, logger, dryRun: false, categoryName: "opnsense-bgp-agent", firewallSuspended: false, reachability: fast };
+
+const n1: Operation = { kind: "create-neighbor", key: "node=w1", spec: neighborSpec("10.0.0.1", "w1") };
+const n2: Operation = { kind: "create-neighbor", key: "node=w2", spec: neighborSpec("10.0.0.2", "w2") };
+const rule: Operation = { kind: "create-rule", key: "bgp-peers", spec: ruleSpec("bgp-peers") };
+
+describe("applyPlan", () => {
+  it("writes in plan order and reconfigures FRR once for several neighbors", async () => {
+    const { writer, calls } = recordingWriter();
+    const r = await applyPlan(plan([n1, n2]), { ...base, writer });
+    expect(calls).toEqual(["createNeighbor", "createNeighbor", "reconfigureFrr"]);
+    expect(r.counts.neighbor.created).toBe(2);
+    expect(r.frrReconfigured).toBe(true);
+  });
+
+  it("creates the category first and uses its uuid for rules, then applies the filter and checks reachability", async () => {
+    let used = "";
+    const { writer, calls } = recordingWriter({
+      createRule: async (_s, cat) => {
+        used = cat;
+        return "rule-uuid";
+      },
+    });
+    await applyPlan(plan([{ kind: "create-category", name: "opnsense-bgp-agent" }, rule]), { ...base, writer });
+    expect(calls).toEqual(["createCategory opnsense-bgp-agent", "createRule", "applyFilter", "checkReachable"]);
+    expect(used).toBe("cat-uuid");
+  });
+
+  it("reloads aliases instead of applying the filter when aliases changed (one firewall action)", async () => {
+    const { writer, calls } = recordingWriter();
+    const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] });
+    const alias: Operation = { kind: "create-alias", key: "k8s_bgp_nodes", spec: { name: "k8s_bgp_nodes", type: "host", enabled: true, content: ["10.0.0.1"], description: "x" } };
+    await applyPlan(plan([alias, rule]), { ...base, snapshot, writer });
+    expect(calls).toEqual(["createAlias", "createRule", "reloadAliases", "checkReachable"]);
+  });
+
+  it("writes nothing in dry-run mode", async () => {
+    const { writer, calls } = recordingWriter();
+    const r = await applyPlan(plan([n1, rule]), { ...base, writer, dryRun: true });
+    expect(calls).toEqual([]);
+    expect(r.dryRun).toBe(true);
+  });
+
+  it("reports a failed write and still writes the others and reconfigures", async () => {
+    const err = Object.assign(new Error("validation failed: neighbor.address"), { kind: "validation" });
+    let first = true;
+    const { writer, calls } = recordingWriter({
+      createNeighbor: async () => {
+        if (first) {
+          first = false;
+          throw err;
+        }
+        return "u2";
+      },
+    });
+    const r = await applyPlan(plan([n1, n2]), { ...base, writer });
+    expect(calls).toEqual(["createNeighbor", "createNeighbor", "reconfigureFrr"]);
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures[0]?.target).toBe("create-neighbor node=w1");
+    expect(r.aborted).toBeNull();
+  });
+
+  it("stops at a fatal error (403) and does not reconfigure", async () => {
+    const err = Object.assign(new Error("403 Forbidden"), { kind: "permission" });
+    const { writer, calls } = recordingWriter({ createNeighbor: async () => Promise.reject(err) });
+    const r = await applyPlan(plan([n1, n2]), { ...base, writer });
+    expect(calls).toEqual(["createNeighbor"]);
+    expect(r.aborted).toContain("403");
+  });
+
+  it("does not reconfigure when every neighbor write failed", async () => {
+    const err = Object.assign(new Error("bad"), { kind: "validation" });
+    const { writer, calls } = recordingWriter({ createNeighbor: async () => Promise.reject(err) });
+    await applyPlan(plan([n1]), { ...base, writer });
+    expect(calls).not.toContain("reconfigureFrr");
+  });
+
+  it("reconfigures FRR without writes when saved changes are pending", async () => {
+    const { writer, calls } = recordingWriter();
+    await applyPlan(plan([], { reconfigureFrr: true, pendingReasons: ["x"] }), { ...base, writer });
+    expect(calls).toEqual(["reconfigureFrr"]);
+  });
+
+  it("undoes the rules it created when the API is unreachable after the apply", async () => {
+    let reachable = false;
+    const { writer, calls } = recordingWriter({ checkReachable: async () => reachable });
+    const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] });
+    const r = await applyPlan(plan([rule]), {
+      ...base,
+      snapshot,
+      writer: {
+        ...writer,
+        deleteRule: async (u) => {
+          calls.push(`deleteRule ${u}`);
+          reachable = true;
+        },
+      },
+    });
+    expect(calls).toEqual(["createRule", "applyFilter", "checkReachable", "checkReachable", "deleteRule 00000000-0000-4000-8000-000000000001", "applyFilter"]);
+    expect(r.lockout?.undone).toBe(true);
+  });
+
+  it("restores the previous body of a rule it updated when locked out", async () => {
+    const before = { uuid: "r1", categories: ["c1"], ...ruleSpec("bgp-peers"), destinationPort: "1179" };
+    const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }], rules: [before] });
+    const bodies: string[] = [];
+    const { writer } = recordingWriter({
+      checkReachable: async () => false,
+      updateRule: async (_u, spec) => {
+        bodies.push(spec.destinationPort);
+      },
+    });
+    const upd: Operation = { kind: "update-rule", key: "bgp-peers", uuid: "r1", spec: ruleSpec("bgp-peers"), changed: ["destinationPort"] };
+    const r = await applyPlan(plan([upd]), { ...base, snapshot, writer });
+    expect(bodies).toEqual(["179", "1179"]);
+    expect(r.lockout?.undone).toBe(true);
+  });
+
+  it("uses the savepoint on 24.1–25.1 and cancels the rollback once reachable", async () => {
+    const { writer, calls } = recordingWriter();
+    const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] });
+    await applyPlan(plan([rule]), { ...base, snapshot, capabilities: { ...CAPS_26_1, gridRawValues: false, ruleDirectionAny: false }, writer });
+    expect(calls).toEqual(["savepoint", "createRule", "applyFilter 1700000000.12", "checkReachable", "cancelRollback 1700000000.12"]);
+  });
+
+  it("skips firewall operations while firewall changes are suspended", async () => {
+    const { writer, calls } = recordingWriter();
+    await applyPlan(plan([n1, rule]), { ...base, writer, firewallSuspended: true });
+    expect(calls).toEqual(["createNeighbor", "reconfigureFrr"]);
+  });
+});
