@@ -1,0 +1,154 @@
+/**
+ * FRR/BGP model (os-frr `/api/quagga/{general,bgp}`): reading the general switches, the BGP
+ * root, neighbors and peer groups into canonical types, and writing neighbors.
+ */
+import type { BgpGeneral, Capabilities, FrrGeneral, Neighbor, NeighborSpec, PeerGroup } from "../domain/types.ts";
+import { OpnsenseError, guardShape } from "./errors.ts";
+import type { Http } from "./http.ts";
+import { boolOut, child, intOut, readBool, readInt, readItems, readObj, readSingle, readString } from "./codec.ts";
+import type { Obj } from "./codec.ts";
+import { createItem, deleteItem, setItem } from "./crud.ts";
+import type { ItemEndpoints } from "./crud.ts";
+
+export const EP = {
+  generalGet: "quagga/general/get",
+  bgpGet: "quagga/bgp/get",
+  getNeighbor: "quagga/bgp/getNeighbor",
+  searchPeergroup: "quagga/bgp/searchPeergroup",
+} as const;
+
+const NEIGHBOR: ItemEndpoints = { set: "quagga/bgp/setNeighbor", del: "quagga/bgp/delNeighbor", key: "neighbor" };
+
+export type NeighborWriteContext = {
+  readonly peerGroups: readonly PeerGroup[];
+  readonly capabilities: Capabilities;
+};
+
+export type BgpModel = {
+  readonly bgp: BgpGeneral;
+  readonly neighbors: readonly Neighbor[];
+  readonly peerGroups: readonly PeerGroup[];
+  /** The raw field names of the `bgp` root (capability evidence, e.g. `maximumpaths`). */
+  readonly rootFields: readonly string[];
+};
+
+export function parseGeneral(reply: unknown): FrrGeneral {
+  return guardShape("GET", EP.generalGet, () => {
+    const g = child(readObj(reply, "reply"), "general", "reply");
+    return { enabled: readBool(g.enabled, "general.enabled"), manualConfig: readBool(g.manual_config, "general.manual_config") };
+  });
+}
+
+export async function readGeneral(http: Http): Promise<FrrGeneral> {
+  return parseGeneral(await http.request({ method: "GET", endpoint: EP.generalGet }));
+}
+
+function parsePeerGroups(bgp: Obj): PeerGroup[] {
+  if (!("peergroups" in bgp)) return []; // os-frr < 1.40
+  const container = readObj(bgp.peergroups, "bgp.peergroups");
+  if (!("peergroup" in container)) return [];
+  return readItems(container.peergroup, "bgp.peergroups.peergroup").map(([uuid, pg]) => ({
+    uuid,
+    name: readString(pg.name, `bgp.peergroups.peergroup.${uuid}.name`),
+  }));
+}
+
+function parseNeighbor(uuid: string, n: Obj, peerGroupNames: ReadonlyMap<string, string>): Neighbor {
+  const p = `bgp.neighbors.neighbor.${uuid}`;
+  const pgUuid = readSingle(n.peergroup, `${p}.peergroup`);
+  return {
+    uuid,
+    enabled: readBool(n.enabled, `${p}.enabled`),
+    address: readString(n.address, `${p}.address`).trim().toLowerCase(),
+    remoteAs: readInt(n.remoteas, `${p}.remoteas`),
+    updateSource: readSingle(n.updatesource, `${p}.updatesource`),
+    description: readString(n.description, `${p}.description`),
+    keepalive: readInt(n.keepalive, `${p}.keepalive`),
+    holddown: readInt(n.holddown, `${p}.holddown`),
+    connectTimer: readInt(n.connecttimer, `${p}.connecttimer`),
+    bfd: readBool(n.bfd, `${p}.bfd`),
+    multihop: readBool(n.multihop, `${p}.multihop`),
+    password: readString(n.password, `${p}.password`),
+    // A dangling reference keeps its uuid so it never compares equal to a real group name.
+    peerGroup: pgUuid === "" ? "" : (peerGroupNames.get(pgUuid) ?? pgUuid),
+  };
+}
+
+export function parseBgpModel(reply: unknown): BgpModel {
+  return guardShape("GET", EP.bgpGet, () => {
+    const bgp = child(readObj(reply, "reply"), "bgp", "reply");
+    const peerGroups = parsePeerGroups(bgp);
+    const names = new Map(peerGroups.map((g) => [g.uuid, g.name]));
+    const neighborsContainer = "neighbors" in bgp ? readObj(bgp.neighbors, "bgp.neighbors") : {};
+    const neighbors = "neighbor" in neighborsContainer ? readItems(neighborsContainer.neighbor, "bgp.neighbors.neighbor").map(([uuid, n]) => parseNeighbor(uuid, n, names)) : [];
+    return {
+      bgp: { enabled: readBool(bgp.enabled, "bgp.enabled"), asNumber: readInt(bgp.asnumber, "bgp.asnumber") },
+      neighbors,
+      peerGroups,
+      rootFields: Object.keys(bgp).filter((k) => !k.startsWith("%")),
+    };
+  });
+}
+
+export async function readBgpModel(http: Http): Promise<BgpModel> {
+  return parseBgpModel(await http.request({ method: "GET", endpoint: EP.bgpGet }));
+}
+
+/** A BGP ASN OPNsense accepts (1 … 4294967295, contract §3.2). */
+export function isValidAsn(n: number | null): n is number {
+  return n !== null && Number.isInteger(n) && n >= 1 && n <= 4294967295;
+}
+
+/**
+ * The full neighbor item as OPNsense wants it posted. Fields the installed os-frr does not
+ * know are left out (it would ignore them anyway, §3.3), so the body documents what took effect.
+ */
+export function neighborBody(spec: NeighborSpec, ctx: NeighborWriteContext): Record<string, string> {
+  let peergroup = "";
+  if (spec.peerGroup !== "") {
+    const found = ctx.peerGroups.find((g) => g.name === spec.peerGroup);
+    if (!ctx.capabilities.peerGroups || !found) {
+      throw new OpnsenseError({
+        kind: "validation",
+        method: "POST",
+        endpoint: NEIGHBOR.set,
+        validations: { "neighbor.peergroup": [`peer group "${spec.peerGroup}" does not exist on the router`] },
+        detail: `validation failed: neighbor.peergroup: peer group "${spec.peerGroup}" does not exist on the router`,
+      });
+    }
+    peergroup = found.uuid;
+  }
+  const all: Record<string, string> = {
+    enabled: boolOut(spec.enabled),
+    address: spec.address.trim().toLowerCase(),
+    remoteas: intOut(spec.remoteAs),
+    updatesource: spec.updateSource,
+    description: spec.description,
+    keepalive: intOut(spec.keepalive),
+    holddown: intOut(spec.holddown),
+    connecttimer: intOut(spec.connectTimer),
+    bfd: boolOut(spec.bfd),
+    multihop: boolOut(spec.multihop),
+    password: spec.password,
+    peergroup,
+  };
+  // `remote_as_mode` (os-frr ≥ 1.44) wins over `remoteas` when set; clear it so the ASN we send is the one FRR uses.
+  if (spec.remoteAs !== null) all.remote_as_mode = "";
+  const known = ctx.capabilities.neighborFields;
+  if (known.length === 0) return all;
+  const body: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all)) if (known.includes(k)) body[k] = v;
+  return body;
+}
+
+export async function createNeighbor(http: Http, spec: NeighborSpec, ctx: NeighborWriteContext): Promise<string> {
+  return createItem(http, NEIGHBOR, neighborBody(spec, ctx));
+}
+
+export async function updateNeighbor(http: Http, uuid: string, spec: NeighborSpec, ctx: NeighborWriteContext): Promise<void> {
+  await setItem(http, NEIGHBOR, uuid, neighborBody(spec, ctx));
+}
+
+export async function deleteNeighbor(http: Http, uuid: string): Promise<void> {
+  await deleteItem(http, NEIGHBOR, uuid);
+}

@@ -1,0 +1,49 @@
+/**
+ * The generic MVC item writes (contract §2.1), shared by every area.
+ *
+ * Creates go through `set<Item>/<fresh v4 uuid>` (upsert since 23.1) instead of `add<Item>`:
+ * if a create times out and is retried, the retry hits the same uuid and updates the item
+ * it may already have created, so a retry can never leave a duplicate behind.
+ */
+import { randomUUID } from "node:crypto";
+import { OpnsenseError, unexpectedShape } from "./errors.ts";
+import type { Http } from "./http.ts";
+import { isObj } from "./codec.ts";
+
+export type ItemEndpoints = {
+  /** e.g. "quagga/bgp/setNeighbor" */
+  readonly set: string;
+  /** e.g. "quagga/bgp/delNeighbor" */
+  readonly del: string;
+  /** wrapper key, e.g. "neighbor" */
+  readonly key: string;
+};
+
+function expectResult(endpoint: string, reply: unknown, accepted: readonly string[]): string {
+  if (!isObj(reply) || typeof reply.result !== "string") {
+    throw unexpectedShape("POST", endpoint, new Error(`expected {"result": …}, got ${JSON.stringify(reply)?.slice(0, 120)}`));
+  }
+  const result = reply.result.trim().toLowerCase();
+  if (!accepted.includes(result)) {
+    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint, detail: `unexpected result "${reply.result}"` });
+  }
+  return result;
+}
+
+export async function setItem(http: Http, ep: ItemEndpoints, uuid: string, fields: Readonly<Record<string, string>>): Promise<void> {
+  const reply = await http.request({ method: "POST", endpoint: ep.set, args: [uuid], body: { [ep.key]: fields } });
+  expectResult(ep.set, reply, ["saved"]);
+}
+
+export async function createItem(http: Http, ep: ItemEndpoints, fields: Readonly<Record<string, string>>): Promise<string> {
+  // OPNsense accepts only lower-case v4 uuids for the upsert; randomUUID() yields exactly that.
+  const uuid = randomUUID();
+  await setItem(http, ep, uuid, fields);
+  return uuid;
+}
+
+/** Deleting something already gone is success: the goal state is reached. */
+export async function deleteItem(http: Http, ep: ItemEndpoints, uuid: string): Promise<void> {
+  const reply = await http.request({ method: "POST", endpoint: ep.del, args: [uuid] });
+  expectResult(ep.del, reply, ["deleted", "not found"]);
+}

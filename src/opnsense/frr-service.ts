@@ -1,0 +1,86 @@
+/**
+ * The FRR service: apply (reconfigure), status, and what FRR actually runs, read from
+ * `show running-config` so an apply that was saved but never performed can be detected.
+ */
+import { isIP } from "node:net";
+import type { FrrRunning } from "../domain/types.ts";
+import { OpnsenseError } from "./errors.ts";
+import type { Http } from "./http.ts";
+import { isObj } from "./codec.ts";
+
+export const EP = {
+  reconfigure: "quagga/service/reconfigure",
+  status: "quagga/service/status",
+  runningConfig: "quagga/diagnostics/generalrunningconfig",
+} as const;
+
+export type FrrServiceStatus = "running" | "stopped" | "disabled" | "unknown";
+
+export async function reconfigureFrr(http: Http, timeoutMs: number): Promise<void> {
+  const reply = await http.request({ method: "POST", endpoint: EP.reconfigure, timeoutMs });
+  if (!isObj(reply) || typeof reply.status !== "string") {
+    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: EP.reconfigure, detail: `unexpected reply shape: expected {"status": "…"}, got ${JSON.stringify(reply)?.slice(0, 120)}` });
+  }
+  const status = reply.status.trim().toLowerCase();
+  if (status === "") {
+    // configd gives up after 120 s and PHP returns "" (§1.7): the reload may still be running.
+    throw new OpnsenseError({ kind: "transient", method: "POST", endpoint: EP.reconfigure, detail: "empty status: configd did not finish the FRR reload in time" });
+  }
+  if (status !== "ok") {
+    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: EP.reconfigure, detail: `FRR reconfigure reported "${reply.status.trim()}"` });
+  }
+}
+
+export async function frrStatus(http: Http): Promise<FrrServiceStatus> {
+  const reply = await http.request({ method: "GET", endpoint: EP.status });
+  if (!isObj(reply) || typeof reply.status !== "string") {
+    throw new OpnsenseError({ kind: "unexpected", method: "GET", endpoint: EP.status, detail: `unexpected reply shape: expected {"status": "…"}, got ${JSON.stringify(reply)?.slice(0, 120)}` });
+  }
+  const s = reply.status.trim().toLowerCase();
+  return s === "running" || s === "stopped" || s === "disabled" ? s : "unknown";
+}
+
+/**
+ * Neighbors of `router bgp` blocks in `show running-config` text. Only IP-addressed neighbors
+ * count (peer-group names use the same `neighbor X …` syntax); address-family lines are
+ * indented deeper and ignored. `remote-as internal|external` has no number → null.
+ */
+export function parseRunningConfig(text: string): FrrRunning {
+  const neighbors = new Map<string, { remoteAs: number | null; description: string | null }>();
+  let inBgp = false;
+  for (const raw of text.split(/\r?\n/)) {
+    if (/^router bgp\b/.test(raw)) {
+      inBgp = true;
+      continue;
+    }
+    if (!inBgp) continue;
+    if (/^(exit|!|end)\s*$/.test(raw) || /^\S/.test(raw)) {
+      inBgp = /^router bgp\b/.test(raw);
+      continue;
+    }
+    const m = /^ neighbor (\S+) (.*)$/.exec(raw);
+    if (!m) continue;
+    const addr = (m[1] ?? "").toLowerCase();
+    const rest = m[2] ?? "";
+    if (isIP(addr) === 0) continue;
+    const entry = neighbors.get(addr) ?? { remoteAs: null, description: null };
+    const ras = /^remote-as (\S+)\s*$/.exec(rest);
+    const desc = /^description (.*)$/.exec(rest);
+    if (ras) entry.remoteAs = /^\d+$/.test(ras[1] ?? "") ? Number(ras[1]) : null;
+    else if (desc) entry.description = (desc[1] ?? "").trimEnd();
+    neighbors.set(addr, entry);
+  }
+  return { neighbors };
+}
+
+/** null when bgpd is down (`{"response": []}`), the text is missing, or the call fails: then pending-apply detection is skipped. */
+export async function readRunning(http: Http): Promise<FrrRunning | null> {
+  try {
+    const reply = await http.request({ method: "GET", endpoint: EP.runningConfig, retries: 0 });
+    if (!isObj(reply) || typeof reply.response !== "string" || reply.response.trim() === "") return null;
+    return parseRunningConfig(reply.response);
+  } catch (e) {
+    if (e instanceof OpnsenseError) return null;
+    throw e;
+  }
+}

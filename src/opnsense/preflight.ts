@@ -1,0 +1,129 @@
+/**
+ * Start-up check: can this agent work against this router with these credentials? Every
+ * problem found is collected (not just the first) and phrased as one sentence an operator
+ * can act on. Only problems that make every further call pointless (unreachable, TLS,
+ * 401) stop the check early.
+ */
+import type { Capabilities } from "../domain/types.ts";
+import { OpnsenseError, PreflightError } from "./errors.ts";
+import type { Http } from "./http.ts";
+import { EP as BGP_EP, isValidAsn, readBgpModel, readGeneral } from "./bgp.ts";
+import type { BgpModel } from "./bgp.ts";
+import { EP as CATEGORY_EP } from "./category.ts";
+import { EP as ALIAS_EP } from "./alias.ts";
+import { deriveCapabilities, fetchNeighborTemplate, fetchRuleTemplate, hasPeerGroups } from "./capabilities.ts";
+import { describePrivilege, privilegeFor } from "./privileges.ts";
+
+export type PreflightResult = { readonly capabilities: Capabilities; readonly warnings: string[] };
+
+export type PreflightOptions = { readonly url: string; readonly tlsInsecure: boolean };
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: OpnsenseError };
+
+async function attempt<T>(f: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await f() };
+  } catch (e) {
+    if (e instanceof OpnsenseError) return { ok: false, error: e };
+    throw e;
+  }
+}
+
+function fatal(e: OpnsenseError, url: string): string | null {
+  switch (e.kind) {
+    case "unreachable":
+    case "transient":
+      return `OPNsense is unreachable at ${url}: ${e.detail}.`;
+    case "tls":
+      return `The TLS connection to ${url} failed: ${e.detail}.`;
+    case "auth":
+      return `OPNsense rejected the API key and secret (HTTP 401 on ${e.endpoint}): check OPNSENSE_API_KEY/OPNSENSE_API_SECRET and that the API user is enabled and not expired.`;
+    default:
+      return null;
+  }
+}
+
+function permissionSentence(e: OpnsenseError): string {
+  const p = privilegeFor(e.endpoint);
+  const what = p ? `the privilege ${describePrivilege(p)}` : "a privilege";
+  return `The API user lacks ${what}: OPNsense answered 403 on /api/${e.endpoint}; add it under System ▸ Access ▸ Users (or the user's group) ▸ Effective Privileges.`;
+}
+
+function genericSentence(e: OpnsenseError): string {
+  return `${e.method} /api/${e.endpoint} failed: ${e.detail}.`;
+}
+
+export async function runPreflight(http: Http, opts: PreflightOptions): Promise<PreflightResult> {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  if (opts.tlsInsecure) warnings.push("TLS certificate verification is disabled (OPNSENSE_TLS_INSECURE=true): anyone on the path can read the API secret; use OPNSENSE_CA_FILE instead.");
+
+  const general = await attempt(() => readGeneral(http));
+  if (!general.ok) {
+    const stop = fatal(general.error, opts.url);
+    if (stop) throw new PreflightError([stop], warnings);
+  }
+
+  let quaggaUsable = true;
+  const noteQuagga = (e: OpnsenseError): void => {
+    if (!quaggaUsable) return; // one sentence per cause is enough
+    quaggaUsable = false;
+    if (e.kind === "permission") problems.push(permissionSentence(e));
+    else if (e.kind === "not-found") problems.push(`The os-frr plugin is not installed (404 on /api/${e.endpoint}): install os-frr under System ▸ Firmware ▸ Plugins.`);
+    else problems.push(genericSentence(e));
+  };
+
+  if (general.ok) {
+    if (!general.value.enabled) problems.push("FRR is disabled (general.enabled=0): enable it under Routing ▸ General, otherwise no BGP neighbor can take effect.");
+    if (general.value.manualConfig) problems.push("FRR runs in manual configuration mode (general.manual_config=1): frr.conf is not generated from the GUI/API, so neighbors written by this agent would have no effect; switch manual configuration off under Routing ▸ General.");
+  } else noteQuagga(general.error);
+
+  // Everything else is independent: ask in parallel, report in a fixed order.
+  const [bgp, neighborTpl, peerGroups, ruleTpl, alias, category, aliasUtil] = await Promise.all([
+    quaggaUsable ? attempt<BgpModel>(() => readBgpModel(http)) : null,
+    quaggaUsable ? attempt(() => fetchNeighborTemplate(http)) : null,
+    quaggaUsable ? attempt(() => hasPeerGroups(http)) : null,
+    attempt(() => fetchRuleTemplate(http)),
+    attempt(() => http.request({ method: "GET", endpoint: ALIAS_EP.getAliasUUID, args: ["opnsense_bgp_agent_probe"] })),
+    attempt(() => http.request({ method: "GET", endpoint: CATEGORY_EP.search })),
+    attempt(() => http.request({ method: "GET", endpoint: ALIAS_EP.utilAliases, retries: 0 })),
+  ]);
+
+  for (const o of [bgp, neighborTpl, peerGroups]) if (o && !o.ok) noteQuagga(o.error);
+  if (bgp?.ok) {
+    if (!bgp.value.bgp.enabled) problems.push("BGP is disabled (bgp.enabled=0): enable it under Routing ▸ BGP.");
+    if (!isValidAsn(bgp.value.bgp.asNumber)) problems.push(`The local BGP AS number is not set or invalid (bgp.asnumber=${bgp.value.bgp.asNumber ?? "empty"}): set it under Routing ▸ BGP.`);
+  }
+  if (!ruleTpl.ok) {
+    if (ruleTpl.error.kind === "permission") problems.push(permissionSentence(ruleTpl.error));
+    else if (ruleTpl.error.kind === "not-found") problems.push(`The MVC firewall rule API is missing (404 on /api/${ruleTpl.error.endpoint}): OPNsense 24.1 or later is required.`);
+    else problems.push(genericSentence(ruleTpl.error));
+  }
+  for (const o of [alias, category]) {
+    if (!o.ok) problems.push(o.error.kind === "permission" ? permissionSentence(o.error) : genericSentence(o.error));
+  }
+  if (!aliasUtil.ok) {
+    const p = privilegeFor(ALIAS_EP.utilAliases);
+    warnings.push(
+      aliasUtil.error.kind === "permission" && p
+        ? `The API user lacks the optional privilege ${describePrivilege(p)}: live pf tables cannot be read, so alias reloads are not verified.`
+        : `Live pf tables cannot be read (${aliasUtil.error.message}): alias reloads are not verified.`,
+    );
+  }
+
+  if (problems.length > 0 || !bgp?.ok || !neighborTpl?.ok || !peerGroups?.ok || !ruleTpl.ok) {
+    if (problems.length === 0) problems.push(`Capability probe of ${BGP_EP.getNeighbor} did not complete.`);
+    throw new PreflightError(problems, warnings);
+  }
+
+  const capabilities = deriveCapabilities({
+    ruleTemplate: ruleTpl.value,
+    neighborTemplate: neighborTpl.value,
+    peerGroupsEndpoint: peerGroups.value,
+    bgpRootFields: bgp.value.rootFields,
+  });
+  if (!capabilities.ruleStatetype) warnings.push(`This OPNsense (${capabilities.versionRange}) has no state type on MVC filter rules: sloppy-state rules for LoadBalancer traffic cannot be created.`);
+  if (capabilities.neighborFields.length > 0 && !capabilities.neighborFields.includes("remote_as_mode")) warnings.push("os-frr is older than 1.44: on versions before 1.43 every FRR apply restarts FRR and drops all BGP sessions, so changes are batched into one apply.");
+  if (!capabilities.frrRendersDescription) warnings.push("os-frr is older than 1.52: neighbor descriptions are not rendered into frr.conf, so the running-config check can compare only addresses and remote AS.");
+  return { capabilities, warnings };
+}
