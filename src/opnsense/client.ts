@@ -62,8 +62,8 @@ export type OpnsenseClient = {
   applyFilter(revision?: string): Promise<void>;
   /** null when the router has no savepoints (26.7+, as known from the last probe, or a 404). */
   savepoint(): Promise<string | null>;
-  /** true = rollback timer disarmed; false = none was pending for that revision. */
-  cancelRollback(revision: string): Promise<boolean>;
+  /** Disarms the rollback timer; throws when none was pending for that revision. */
+  cancelRollback(revision: string): Promise<void>;
   /** One authenticated GET without retries: false on network error, timeout or 5xx. */
   checkReachable(timeoutMs: number): Promise<boolean>;
 };

@@ -129,17 +129,26 @@ export async function savepoint(http: Http): Promise<string | null> {
 }
 
 /**
- * Disarms the rollback timer. true = cancelled; false = no timer was pending for that
- * revision ("Execute error", §4.6) or the action no longer exists.
+ * Disarms the rollback timer. "Execute error" means no timer was pending for that revision
+ * (never armed, already fired, or a revision/backup mismatch on 24.1–25.1, §4.6): that is
+ * reported as an error because a fired timer has restored the old rules. A 404 means the
+ * router has no savepoints at all (26.7+), so there is nothing to cancel.
  */
-export async function cancelRollback(http: Http, revision: string): Promise<boolean> {
+export async function cancelRollback(http: Http, revision: string): Promise<void> {
   let reply: unknown;
   try {
     reply = await http.request({ method: "POST", endpoint: EP.cancelRollback, args: [revision] });
   } catch (e) {
-    if (e instanceof OpnsenseError && e.kind === "not-found") return false;
+    if (e instanceof OpnsenseError && e.kind === "not-found") return;
     throw e;
   }
   const status = statusOf("POST", EP.cancelRollback, reply).trim();
-  return status === "" || status.toLowerCase() === "ok";
+  if (status !== "" && status.toLowerCase() !== "ok") {
+    throw new OpnsenseError({
+      kind: "unexpected",
+      method: "POST",
+      endpoint: EP.cancelRollback,
+      detail: `no rollback timer was pending for revision ${revision} ("${status}"): it was not armed, already fired, or the revision did not match a backup`,
+    });
+  }
 }
