@@ -1,0 +1,57 @@
+/**
+ * Every environment variable the agent reads: the public contract. README, `.env.example`
+ * and `deploy/` must name exactly this set (a docs test compares them).
+ */
+export type EnvVar = {
+  readonly name: string;
+  /** The default as a user would write it; "required" when there is none and the variable must be set; null when unset means "off/none". */
+  readonly default: string | null;
+  readonly required: boolean;
+  /** Holds (or points to a file holding) a secret: never logged. */
+  readonly secret: boolean;
+  readonly meaning: string;
+};
+
+function v(name: string, def: string | null, meaning: string, flags: { required?: boolean; secret?: boolean } = {}): EnvVar {
+  const required = flags.required ?? false;
+  return { name, default: required ? "required" : def, required, secret: flags.secret ?? false, meaning };
+}
+
+export const ENV_VARS: readonly EnvVar[] = [
+  v("OPNSENSE_URL", null, "OPNsense base URL, e.g. https://opnsense.lan (plain http only for tests)", { required: true }),
+  v("OPNSENSE_API_KEY", null, "API key (or OPNSENSE_API_KEY_FILE)", { required: true, secret: true }),
+  v("OPNSENSE_API_KEY_FILE", null, "file holding the API key (Kubernetes Secret volume)", { secret: true }),
+  v("OPNSENSE_API_SECRET", null, "API secret (or OPNSENSE_API_SECRET_FILE)", { required: true, secret: true }),
+  v("OPNSENSE_API_SECRET_FILE", null, "file holding the API secret (Kubernetes Secret volume)", { secret: true }),
+  v("OPNSENSE_CA_FILE", null, "PEM bundle to trust (the GUI's self-signed certificate)"),
+  v("OPNSENSE_TLS_SERVER_NAME", null, "certificate name to verify when OPNSENSE_URL uses an IP address"),
+  v("OPNSENSE_TLS_INSECURE", "false", "skip TLS verification (warned at every start)"),
+  v("OPNSENSE_TIMEOUT", "30s", "timeout per OPNsense request"),
+  v("NODE_SELECTOR", "homelab/role=worker", "label selector of the nodes that become BGP neighbors"),
+  v("BGP_REMOTE_ASN", null, "the nodes' AS number (1–4294967295); annotation opnsense-bgp-agent/asn overrides it per node", { required: true }),
+  v("BGP_UPDATE_SOURCE", null, "OPNsense interface for the neighbors' update-source, e.g. lan"),
+  v("BGP_KEEPALIVE", null, "keepalive timer in seconds (1–1000); set together with BGP_HOLDDOWN"),
+  v("BGP_HOLDDOWN", null, "hold-down timer in seconds (3–3000); set together with BGP_KEEPALIVE"),
+  v("BGP_CONNECT_TIMER", null, "connect retry timer in seconds (1–65000)"),
+  v("BGP_BFD", "false", "enable BFD on every neighbor"),
+  v("BGP_MULTIHOP", "false", "enable eBGP multihop on every neighbor"),
+  v("BGP_PASSWORD", null, "TCP-MD5 password for every neighbor (or BGP_PASSWORD_FILE)", { secret: true }),
+  v("BGP_PASSWORD_FILE", null, "file holding the TCP-MD5 password", { secret: true }),
+  v("BGP_PEER_GROUP", null, "name of an existing OPNsense peer group for every neighbor (os-frr ≥ 1.40)"),
+  v("FIREWALL_INTERFACE", "lan", "OPNsense interface where the nodes reach the router (TCP 179 rule)"),
+  v("SERVICE_SELECTOR", "homelab/public-service=true", "label selector of the LoadBalancer Services that get access rules"),
+  v("LB_ADDRESSES", null, "extra LB addresses/CIDRs for the LB alias, comma-separated (e.g. the whole LB pool)"),
+  v("LB_CLIENT_NETWORKS", null, "client networks allowed to reach the LB addresses: `interface=lan source=lan asymmetric=true; …`"),
+  v("LB_ACCESS_SCOPE", "addresses", "`addresses`: rules to the whole LB alias; `ports`: one rule per service address, port and protocol"),
+  v("OWNER_ID", "default", "ownership id; give each cluster sharing one router its own (≤ 14 characters, a-z 0-9 -)"),
+  v("POLICY", "sync", "`sync` (create, update, delete), `upsert-only` (never delete) or `create-only`"),
+  v("DRY_RUN", "false", "compute and log the plan, write nothing"),
+  v("ADOPT_EXISTING", "false", "take over hand-made neighbors with a desired node's address"),
+  v("SYNC_INTERVAL", "5m", "periodic full resync"),
+  v("DEBOUNCE", "2s", "collect a burst of cluster changes into one pass"),
+  v("LEADER_ELECTION", "true in cluster", "only the Lease holder writes (default true when KUBERNETES_SERVICE_HOST is set)"),
+  v("HTTP_PORT", "8080", "port of /healthz, /readyz and /metrics"),
+  v("LOG_LEVEL", "info", "fatal, error, warn, info, debug, trace or silent"),
+];
+
+export const ENV_VAR_NAMES: readonly string[] = ENV_VARS.map((e) => e.name);

@@ -1,0 +1,89 @@
+/**
+ * IP address and CIDR parsing with canonical output, shared by config validation and the
+ * desired-state computation. Canonical forms matter: the planner compares strings, so
+ * `2001:DB8:0::1` and `2001:db8::1` must become the same text before they reach it.
+ */
+
+export type IpFamily = "inet" | "inet6";
+export type ParsedIp = { readonly family: IpFamily; readonly address: string };
+export type ParsedNetwork = { readonly family: IpFamily; readonly address: string; readonly prefix: number | null; readonly text: string };
+
+const IPV4_OCTET = /^(?:0|[1-9]\d{0,2})$/;
+
+/** A dotted-quad IPv4 address (no leading zeros, which some parsers read as octal), or null. */
+export function parseIpv4(text: string): string | null {
+  const parts = text.split(".");
+  if (parts.length !== 4) return null;
+  for (const p of parts) {
+    if (!IPV4_OCTET.test(p) || Number(p) > 255) return null;
+  }
+  return parts.map(Number).join(".");
+}
+
+/** An IPv6 address in RFC 5952 form (lower case, longest zero run compressed), or null. */
+export function parseIpv6(text: string): string | null {
+  if (!text.includes(":") || !/^[0-9A-Fa-f:.]+$/.test(text)) return null;
+  try {
+    // The WHATWG URL parser implements the full IPv6 grammar and serializes canonically.
+    const host = new URL(`http://[${text}]/`).hostname;
+    return host.slice(1, -1);
+  } catch {
+    return null;
+  }
+}
+
+export function parseIp(text: string): ParsedIp | null {
+  const t = text.trim();
+  const v4 = parseIpv4(t);
+  if (v4 !== null) return { family: "inet", address: v4 };
+  const v6 = parseIpv6(t);
+  if (v6 !== null) return { family: "inet6", address: v6 };
+  return null;
+}
+
+/** An address or `address/prefix`; `text` is the canonical spelling (the host bits are kept as written). */
+export function parseNetwork(text: string): ParsedNetwork | null {
+  const t = text.trim();
+  const slash = t.indexOf("/");
+  const ip = parseIp(slash === -1 ? t : t.slice(0, slash));
+  if (ip === null) return null;
+  if (slash === -1) return { ...ip, prefix: null, text: ip.address };
+  const prefixText = t.slice(slash + 1);
+  if (!/^(?:0|[1-9]\d{0,2})$/.test(prefixText)) return null;
+  const prefix = Number(prefixText);
+  if (prefix > (ip.family === "inet" ? 32 : 128)) return null;
+  return { ...ip, prefix, text: `${ip.address}/${prefix}` };
+}
+
+/** Sort addresses/networks for stable output: IPv4 before IPv6, numerically within a family. */
+export function compareNetworks(a: string, b: string): number {
+  const pa = parseNetwork(a);
+  const pb = parseNetwork(b);
+  if (pa === null || pb === null) return a < b ? -1 : a > b ? 1 : 0;
+  if (pa.family !== pb.family) return pa.family === "inet" ? -1 : 1;
+  const ka = networkSortKey(pa);
+  const kb = networkSortKey(pb);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+function networkSortKey(n: ParsedNetwork): string {
+  const prefix = String(n.prefix ?? (n.family === "inet" ? 32 : 128)).padStart(3, "0");
+  if (n.family === "inet") {
+    return n.address.split(".").map((o) => o.padStart(3, "0")).join(".") + "/" + prefix;
+  }
+  return expandIpv6(n.address) + "/" + prefix;
+}
+
+function expandIpv6(address: string): string {
+  const [head = "", tail = ""] = address.split("::");
+  const h = head === "" ? [] : head.split(":");
+  const t = address.includes("::") ? (tail === "" ? [] : tail.split(":")) : [];
+  const missing = 8 - h.length - t.length;
+  const groups = [...h, ...Array.from({ length: Math.max(missing, 0) }, () => "0"), ...t];
+  return groups.map((g) => g.padStart(4, "0")).join(":");
+}
+
+/** Sorted (see compareNetworks) and de-duplicated. */
+export function sortNetworks(items: Iterable<string>): string[] {
+  return [...new Set(items)].sort(compareNetworks);
+}

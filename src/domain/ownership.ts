@@ -1,0 +1,77 @@
+/**
+ * Ownership markers. Every object the agent writes carries, in its description, one line
+ * `opnsense-bgp-agent:<owner-id> <key>`. Neighbors have no category field, so for them the
+ * marker is the whole proof of ownership; rules and aliases also need the agent's category.
+ */
+import { createHash } from "node:crypto";
+import { AGENT_NAME, OWNER_ID_PATTERN } from "./names.ts";
+
+export type Marker = { readonly owner: string; readonly key: string };
+
+export const MARKER_PREFIX = `${AGENT_NAME}:`;
+
+/** FRR's CLI documents neighbor descriptions as "up to 80 characters"; os-frr ≥ 1.52 renders them into frr.conf. */
+export const NEIGHBOR_DESCRIPTION_MAX_LENGTH = 80;
+/** OPNsense `DescriptionField` (rules, aliases): 1–255 bytes. */
+export const DESCRIPTION_MAX_BYTES = 255;
+
+const MARKER_RE = /^opnsense-bgp-agent:([a-z0-9](?:[a-z0-9-]*[a-z0-9])?) +([^\r\n]*\S)\s*$/;
+
+export function formatMarker(owner: string, key: string): string {
+  return `${MARKER_PREFIX}${owner} ${key}`;
+}
+
+/**
+ * The marker in a description, or null for anything else (free text, empty, other tools).
+ * Never throws: descriptions come from a router that users edit by hand.
+ */
+export function parseMarker(description: unknown): Marker | null {
+  if (typeof description !== "string" || description.length > 4096) return null;
+  const m = MARKER_RE.exec(description.trim());
+  if (m === null) return null;
+  const owner = m[1];
+  const key = m[2];
+  if (owner === undefined || key === undefined || !OWNER_ID_PATTERN.test(owner)) return null;
+  return { owner, key: key.trim() };
+}
+
+/** Whether a description carries a marker of `owner`. */
+export function hasOwnerMarker(description: string, owner: string): boolean {
+  return parseMarker(description)?.owner === owner;
+}
+
+function byteLength(text: string): number {
+  return Buffer.byteLength(text, "utf8");
+}
+
+/** Short, stable digest used to keep shortened keys unique. */
+export function shortHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 10);
+}
+
+/**
+ * `key` unchanged when `formatMarker(owner, key)` fits `maxBytes`; otherwise the longest prefix
+ * that fits followed by `~<hash of the full key>`, so distinct keys stay distinct and the
+ * result is the same on every pass. `~` never appears in Kubernetes names or our own keys.
+ */
+export function fitKey(owner: string, key: string, maxBytes: number): string {
+  if (byteLength(formatMarker(owner, key)) <= maxBytes) return key;
+  const suffix = `~${shortHash(key)}`;
+  const room = maxBytes - byteLength(formatMarker(owner, "")) - suffix.length;
+  let prefix = "";
+  for (const ch of key) {
+    if (byteLength(prefix + ch) > room) break;
+    prefix += ch;
+  }
+  return prefix.trimEnd() + suffix;
+}
+
+/** Key of the neighbor of a node: `node=<node-name>`, shortened to keep the description ≤ 80 characters. */
+export function neighborKey(owner: string, nodeName: string): string {
+  return fitKey(owner, `node=${nodeName}`, NEIGHBOR_DESCRIPTION_MAX_LENGTH);
+}
+
+/** Key of a rule or alias, shortened to keep the description ≤ 255 bytes. */
+export function objectKey(owner: string, key: string): string {
+  return fitKey(owner, key, DESCRIPTION_MAX_BYTES);
+}
