@@ -75,21 +75,33 @@ export class FaultInjector {
   }
 }
 
+interface HasStatus {
+  readonly headersSent: boolean;
+  readonly statusCode: number;
+}
+
 export class RequestLog {
   #entries: RequestRecord[] = [];
+  // Status is read from the response lazily: a watch's headers go out before its handler returns.
+  #responses = new WeakMap<RequestRecord, HasStatus>();
   readonly #limit: number;
 
   constructor(limit = 10_000) {
     this.#limit = limit;
   }
 
-  add(r: RequestRecord): void {
+  add(r: RequestRecord, res?: HasStatus): void {
     this.#entries.push(r);
+    if (res) this.#responses.set(r, res);
     if (this.#entries.length > this.#limit) this.#entries.splice(0, this.#entries.length - this.#limit);
   }
 
   all(): RequestRecord[] {
-    return this.#entries.map((e) => ({ ...e, query: { ...e.query } }));
+    return this.#entries.map((e) => {
+      const res = this.#responses.get(e);
+      const status = e.status === 0 && res?.headersSent ? res.statusCode : e.status;
+      return { ...e, status, query: { ...e.query } };
+    });
   }
 
   clear(): void {

@@ -89,7 +89,7 @@ export async function startKubeFake(opts: KubeFakeOptions = {}): Promise<KubeFak
     };
     if (req.headers["user-agent"]) record.userAgent = req.headers["user-agent"];
     if (req.headers["content-type"]) record.contentType = req.headers["content-type"];
-    log.add(record);
+    log.add(record, res);
     try {
       if (opts.token !== undefined && !PUBLIC_PATHS.has(url.pathname) && req.headers.authorization !== `Bearer ${opts.token}`) {
         throw new ApiError(401, "Unauthorized", "Unauthorized");
