@@ -3,6 +3,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { createClusterWatch, type ClusterWatch } from "./cluster/watch.ts";
 import { loadKubeConfig } from "./cluster/kube-config.ts";
+import { createLeaderElector, defaultIdentity, podNamespace, type LeaderElector } from "./cluster/leader.ts";
 import { redactedConfigSummary } from "./config/index.ts";
 import type { Config } from "./config/types.ts";
 import { createController, type Controller, type ControllerOptions } from "./controller/controller.ts";
@@ -24,6 +25,7 @@ export type AgentOptions = {
     readonly informerRestartBackoffMs?: { initial: number; max: number };
     readonly defaultMetrics?: boolean;
     readonly onPass?: ControllerOptions["onPass"];
+    readonly leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number; namespace?: string; identity?: string };
   };
 };
 
@@ -61,8 +63,22 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   });
 
   let controller: Controller | null = null;
+  const kc = opts.kubeConfig ?? loadKubeConfig();
+  const elector: LeaderElector | null = config.leaderElection
+    ? createLeaderElector({
+        kc,
+        namespace: t.leaderElection?.namespace ?? podNamespace(),
+        name: "opnsense-bgp-agent",
+        identity: t.leaderElection?.identity ?? defaultIdentity(),
+        logger: logger.child({ component: "leader" }),
+        onChange: (leader) => {
+          if (leader) controller?.trigger("became leader");
+        },
+        ...(t.leaderElection ?? {}),
+      })
+    : null;
   const cluster = createClusterWatch({
-    kc: opts.kubeConfig ?? loadKubeConfig(),
+    kc,
     nodeSelector: config.nodeSelector,
     serviceSelector: config.lb.clientNetworks.length > 0 ? config.serviceSelector : null,
     logger: logger.child({ component: "cluster" }),
@@ -75,12 +91,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     cluster,
     logger,
     metrics,
+    ...(elector ? { isLeader: () => elector.isLeader() } : {}),
     ...(t.retryBackoffMs ? { retryBackoffMs: t.retryBackoffMs } : {}),
     ...(t.reachability ? { reachability: t.reachability } : {}),
     ...(t.onPass ? { onPass: t.onPass } : {}),
   });
   const http = await startHttpServer({ port: config.httpPort, health: controller, registry: metrics.registry, logger });
   await cluster.start();
+  elector?.start();
   controller.start();
 
   const ctl = controller;
@@ -91,6 +109,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     http,
     async stop() {
       await ctl.stop();
+      await elector?.stop();
       await cluster.stop();
       await http.close();
     },

@@ -29,7 +29,7 @@ export type ControllerOptions = {
 
 export type PassReport = {
   readonly trigger: string;
-  readonly result: "success" | "partial" | "error";
+  readonly result: "success" | "partial" | "error" | "skipped";
   readonly desired: DesiredState | null;
   readonly plan: Plan | null;
   readonly applied: ApplyResult | null;
@@ -114,7 +114,7 @@ export function createController(opts: ControllerOptions): Controller {
     try {
       if (!isLeader()) {
         logger.debug({ trigger }, "not the leader; skipping pass");
-        return finish({ trigger, result: "success", desired, plan, applied, error: null });
+        return finish({ trigger, result: "skipped", desired, plan, applied, error: null });
       }
       if (caps === null) {
         const pre = await router.preflight();
@@ -190,6 +190,10 @@ export function createController(opts: ControllerOptions): Controller {
 
   function finish(report: PassReport): PassReport {
     metrics.syncTotal.inc({ result: report.result });
+    if (report.result === "skipped") {
+      opts.onPass?.(report);
+      return report;
+    }
     const retryable =
       report.result === "error" ||
       (report.applied?.failures.some((f) => f.kind === "transient" || f.kind === "unreachable" || f.kind === "unexpected") ?? false);
@@ -255,6 +259,7 @@ export function createController(opts: ControllerOptions): Controller {
         : { ok: false, detail: `no pass attempted for ${Math.round(age / 1000)}s (limit ${Math.round(limit / 1000)}s): the loop is stuck` };
     },
     ready() {
+      if (!isLeader()) return { ok: true, detail: "standby: another replica holds the leader lease" };
       if (lastSuccessAt === null) return { ok: false, detail: lastError ? `no successful sync yet: ${lastError}` : "no successful sync yet" };
       if (!routerHealthy) return { ok: false, detail: `OPNsense not usable: ${lastError ?? "unknown error"}` };
       return { ok: true, detail: `last successful sync ${Math.round((Date.now() - lastSuccessAt) / 1000)}s ago` };

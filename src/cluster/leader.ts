@@ -1,0 +1,154 @@
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { describeError } from "./watch.ts";
+
+export type LeaderElector = {
+  /** True while our Lease renewal is fresh; the controller writes only then. */
+  isLeader(): boolean;
+  start(): void;
+  /** Stop renewing and hand the Lease back so a successor takes over at once. */
+  stop(): Promise<void>;
+};
+
+export type LeaderElectorOptions = {
+  readonly kc: KubeConfig;
+  readonly namespace: string;
+  readonly name: string;
+  readonly identity: string;
+  readonly logger: Logger;
+  readonly onChange: (leader: boolean) => void;
+  readonly leaseDurationMs?: number;
+  readonly renewDeadlineMs?: number;
+  readonly retryPeriodMs?: number;
+};
+
+const SA_NAMESPACE_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+/** The pod's namespace (service account file), else kube-system where deploy/ installs the agent. */
+export function podNamespace(file = SA_NAMESPACE_FILE): string {
+  try {
+    const ns = readFileSync(file, "utf8").trim();
+    if (ns) return ns;
+  } catch {
+    // Out of cluster.
+  }
+  return "kube-system";
+}
+
+export function defaultIdentity(): string {
+  return `${hostname()}_${randomBytes(4).toString("hex")}`;
+}
+
+function statusCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown; statusCode?: unknown }).code ?? (err as { statusCode?: unknown }).statusCode;
+  return typeof code === "number" ? code : undefined;
+}
+
+/**
+ * Lease-based leader election in the style of client-go: the holder renews every retry period;
+ * others take over only after they have seen the same record unchanged for a whole lease duration
+ * (measured on their own clock, so clock skew between pods does not matter). Optimistic
+ * concurrency (resourceVersion → 409) makes two candidates never both win one round.
+ */
+export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
+  const api = opts.kc.makeApiClient(CoordinationV1Api);
+  const leaseMs = opts.leaseDurationMs ?? 15_000;
+  const renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
+  const retryMs = opts.retryPeriodMs ?? 2_000;
+  const { namespace, name, identity, logger } = opts;
+
+  let lastRenewAt = 0;
+  let leader = false;
+  let timer: NodeJS.Timeout | null = null;
+  let observed: { key: string; at: number } | null = null;
+  let running: Promise<void> | null = null;
+
+  const leaseSeconds = Math.max(1, Math.round(leaseMs / 1000));
+
+  function setLeader(value: boolean): void {
+    if (value === leader) return;
+    leader = value;
+    logger.info({ lease: `${namespace}/${name}`, identity, leader: value }, value ? "became leader" : "lost leadership");
+    opts.onChange(value);
+  }
+
+  function body(existing: V1Lease | null, now: Date): V1Lease {
+    const mine = existing?.spec?.holderIdentity === identity;
+    return {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: { name, namespace, ...(existing?.metadata?.resourceVersion ? { resourceVersion: existing.metadata.resourceVersion } : {}) },
+      spec: {
+        holderIdentity: identity,
+        leaseDurationSeconds: leaseSeconds,
+        acquireTime: mine && existing?.spec?.acquireTime ? existing.spec.acquireTime : new V1MicroTime(now.getTime()),
+        renewTime: new V1MicroTime(now.getTime()),
+        leaseTransitions: (existing?.spec?.leaseTransitions ?? 0) + (mine ? 0 : 1),
+      },
+    };
+  }
+
+  async function tryAcquireOrRenew(): Promise<boolean> {
+    const now = new Date();
+    let existing: V1Lease | null = null;
+    try {
+      existing = await api.readNamespacedLease({ name, namespace });
+    } catch (err) {
+      if (statusCode(err) !== 404) throw err;
+    }
+    if (existing === null) {
+      await api.createNamespacedLease({ namespace, body: body(null, now) });
+      return true;
+    }
+    const holder = existing.spec?.holderIdentity ?? "";
+    const key = `${holder}|${existing.spec?.renewTime ? new Date(existing.spec.renewTime).toISOString() : ""}`;
+    if (observed?.key !== key) observed = { key, at: Date.now() };
+    const duration = (existing.spec?.leaseDurationSeconds ?? leaseSeconds) * 1000;
+    const held = holder !== "" && holder !== identity;
+    if (held && Date.now() - observed.at < duration) return false;
+    await api.replaceNamespacedLease({ name, namespace, body: body(existing, now) });
+    return true;
+  }
+
+  async function round(): Promise<void> {
+    try {
+      if (await tryAcquireOrRenew()) lastRenewAt = Date.now();
+    } catch (err) {
+      const code = statusCode(err);
+      if (code !== 409) logger.warn({ lease: `${namespace}/${name}`, error: describeError(err) }, "leader election: lease update failed");
+    }
+    setLeader(lastRenewAt > 0 && Date.now() - lastRenewAt < renewDeadlineMs);
+  }
+
+  function loop(): void {
+    running = round().finally(() => {
+      running = null;
+      if (timer !== null) timer = setTimeout(loop, retryMs);
+    });
+  }
+
+  return {
+    isLeader: () => leader && Date.now() - lastRenewAt < renewDeadlineMs,
+    start() {
+      timer = setTimeout(loop, 0);
+    },
+    async stop() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (running) await running;
+      if (!leader) return;
+      setLeader(false);
+      try {
+        const existing = await api.readNamespacedLease({ name, namespace });
+        if (existing.spec?.holderIdentity !== identity) return;
+        const released: V1Lease = { ...existing, spec: { ...existing.spec, holderIdentity: "", leaseDurationSeconds: 1 } };
+        await api.replaceNamespacedLease({ name, namespace, body: released });
+      } catch (err) {
+        logger.warn({ error: describeError(err) }, "leader election: could not release the lease");
+      }
+    },
+  };
+}
