@@ -120,6 +120,10 @@ export function createHttp(opts: HttpOptions): Http {
   const baseUrl = opts.url.replace(/\/+$/, "");
   const isHttps = baseUrl.toLowerCase().startsWith("https:");
   const authorization = `Basic ${Buffer.from(`${opts.apiKey}:${opts.apiSecret}`, "utf8").toString("base64")}`;
+  // A proxy or a broken server may echo request headers back; server text is scrubbed before
+  // it goes into any message.
+  const secrets = [authorization.slice("Basic ".length), opts.apiKey, opts.apiSecret].filter((x) => x.length >= 4);
+  const redact = (text: string): string => secrets.reduce((acc, x) => acc.replaceAll(x, "[redacted]"), text);
   const retries = opts.retries ?? 3;
   const minTimeout = opts.retryMinTimeoutMs ?? 500;
 
@@ -149,7 +153,7 @@ export function createHttp(opts: HttpOptions): Http {
     const cause = axios.isAxiosError(e) ? (e.cause as { code?: unknown } | undefined) : undefined;
     const rawCode = code !== "" && code !== "ERR_NETWORK" && code !== "ERR_BAD_RESPONSE" ? code : String(cause?.code ?? code);
     // Only the code and the library's message: never the config (it holds the Authorization header).
-    const msg = axios.isAxiosError(e) ? e.message : e instanceof Error ? e.message : String(e);
+    const msg = redact(axios.isAxiosError(e) ? e.message : e instanceof Error ? e.message : String(e));
     if (isTlsCode(rawCode)) {
       return new OpnsenseError({
         kind: "tls",
@@ -179,7 +183,7 @@ export function createHttp(opts: HttpOptions): Http {
 
   function statusError(method: string, endpoint: string, res: AxiosResponse<unknown>): OpnsenseError {
     const status = res.status;
-    const text = typeof res.data === "string" ? res.data : "";
+    const text = redact(typeof res.data === "string" ? res.data : "");
     const parsed = parseJson(text);
     const body = parsed.ok && isRecord(parsed.value) ? parsed.value : {};
     const errorMessage = typeof body.errorMessage === "string" ? decodeEntities(body.errorMessage) : undefined;
@@ -229,13 +233,13 @@ export function createHttp(opts: HttpOptions): Http {
     const text = typeof res.data === "string" ? res.data : "";
     const parsed = parseJson(text);
     if (!parsed.ok) {
-      throw new OpnsenseError({ kind: "unexpected", method, endpoint, status: res.status, detail: `garbage reply (not JSON): ${excerpt(text) || "empty body"}` });
+      throw new OpnsenseError({ kind: "unexpected", method, endpoint, status: res.status, detail: `garbage reply (not JSON): ${redact(excerpt(text)) || "empty body"}` });
     }
     const value = parsed.value;
     if (isRecord(value) && value.result === "failed") {
       const validations = normalizeValidations(value.validations);
       if (validations) {
-        throw new OpnsenseError({ kind: "validation", method, endpoint, status: res.status, validations, detail: `validation failed: ${formatValidations(validations)}` });
+        throw new OpnsenseError({ kind: "validation", method, endpoint, status: res.status, validations, detail: redact(`validation failed: ${formatValidations(validations)}`) });
       }
       throw new OpnsenseError({
         kind: "unexpected",
