@@ -1,0 +1,36 @@
+/** Per-node overrides (design §6), prefix `opnsense-bgp-agent/`. A bad value is an error on that node only. */
+import { parseIp } from "../config/net.ts";
+
+export const ANNOTATION_ADDRESS = "opnsense-bgp-agent/address";
+export const ANNOTATION_ASN = "opnsense-bgp-agent/asn";
+export const ANNOTATION_SKIP = "opnsense-bgp-agent/skip";
+
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+
+export function parseAsnAnnotation(value: string): Parsed<number> {
+  const t = value.trim();
+  if (/^\d{1,10}$/.test(t)) {
+    const n = Number(t);
+    if (n >= 1 && n <= 4294967295) return { ok: true, value: n };
+  }
+  return { ok: false, message: `annotation ${ANNOTATION_ASN}="${value}" is not an AS number (1–4294967295)` };
+}
+
+export function parseAddressAnnotation(value: string): Parsed<string> {
+  const ip = parseIp(value);
+  if (ip?.family === "inet") return { ok: true, value: ip.address };
+  if (ip?.family === "inet6") {
+    return {
+      ok: false,
+      message: `annotation ${ANNOTATION_ADDRESS}="${value}" is an IPv6 address; IPv6 peering is not supported, give an IPv4 address`,
+    };
+  }
+  return { ok: false, message: `annotation ${ANNOTATION_ADDRESS}="${value}" is not an IPv4 address` };
+}
+
+export function parseSkipAnnotation(value: string): Parsed<boolean> {
+  const t = value.trim();
+  if (t === "true") return { ok: true, value: true };
+  if (t === "false") return { ok: true, value: false };
+  return { ok: false, message: `annotation ${ANNOTATION_SKIP}="${value}" must be "true" or "false"` };
+}

@@ -1,0 +1,236 @@
+import { describe, expect, test } from "vitest";
+import { computeDesired } from "../../../src/desired/compute.ts";
+import type { ServiceView } from "../../../src/cluster/types.ts";
+import type { Config } from "../../../src/config/types.ts";
+import type { Capabilities } from "../../../src/domain/types.ts";
+import type { DesiredState } from "../../../src/desired/types.ts";
+import { CAPS, lbService, makeConfig, type Version } from "./fixtures.ts";
+
+const NETWORKS = "interface=lan source=lan asymmetric=true; interface=opt1 source=192.168.50.0/24";
+const cfg = makeConfig({ LB_CLIENT_NETWORKS: NETWORKS });
+const desired = (services: readonly ServiceView[], config: Config = cfg, caps: Capabilities = CAPS["26.1"]): DesiredState =>
+  computeDesired({ nodes: [], services }, config, caps);
+const lbRules = (d: DesiredState) => d.rules.filter((r) => r.key !== "bgp-peers");
+/** The fields that change between versions and entries, one line per rule. */
+const brief = (d: DesiredState) =>
+  lbRules(d).map((r) => [r.key, r.spec.interfaces.join(","), r.spec.direction, r.spec.ipprotocol, r.spec.protocol, r.spec.sourceNet, r.spec.destinationNet, r.spec.destinationPort, r.spec.statetype]);
+
+describe("LB alias", () => {
+  test("no client networks: no LB alias, no LB rules", () => {
+    const d = desired([lbService("web", "front", ["10.0.30.1"])], makeConfig({ LB_ADDRESSES: "10.0.30.0/24" }));
+    expect(d.aliases.map((a) => a.key)).toEqual(["bgp-nodes"]);
+    expect(lbRules(d)).toEqual([]);
+    expect(d.lbAddresses).toEqual([]);
+  });
+
+  test("ingress IPs of LoadBalancer services plus LB_ADDRESSES, sorted and deduplicated", () => {
+    const config = makeConfig({ LB_CLIENT_NETWORKS: NETWORKS, LB_ADDRESSES: "10.0.31.0/24,10.0.30.2" });
+    const d = desired(
+      [
+        lbService("web", "front", ["10.0.30.2", "10.0.30.1"]),
+        lbService("db", "pg", ["10.0.30.9"]),
+        lbService("web", "internal", ["10.0.30.50"], { type: "ClusterIP" }),
+        lbService("web", "pending", []),
+      ],
+      config,
+    );
+    const alias = d.aliases.find((a) => a.key === "lb-addresses");
+    expect(alias).toEqual({
+      key: "lb-addresses",
+      spec: {
+        name: "k8s_lb_addresses",
+        type: "network",
+        enabled: true,
+        content: ["10.0.30.1", "10.0.30.2", "10.0.30.9", "10.0.31.0/24"],
+        description: "opnsense-bgp-agent:default lb-addresses",
+      },
+    });
+    expect(d.lbAddresses).toEqual(alias?.spec.content);
+    expect(d.problems).toEqual([]);
+  });
+
+  test("alias kept when empty", () => {
+    expect(desired([]).aliases.find((a) => a.key === "lb-addresses")?.spec.content).toEqual([]);
+  });
+
+  test("hostname ingress and invalid IPs are problems on the service; the rest still counts", () => {
+    const d = desired([
+      lbService("web", "aws", [{ hostname: "abc.elb.example.com" }, "10.0.30.1"]),
+      lbService("web", "bad", ["10.0.30.999"]),
+    ]);
+    expect(d.lbAddresses).toEqual(["10.0.30.1"]);
+    expect(d.problems).toEqual([
+      { kind: "service", object: "web/aws", message: 'LoadBalancer ingress has hostname "abc.elb.example.com" and no IP; firewall rules need IP addresses, so it is ignored' },
+      { kind: "service", object: "web/bad", message: 'LoadBalancer ingress IP "10.0.30.999" is not an IP address; ignored' },
+    ]);
+  });
+
+  test("owner id suffixes the alias name and the rules point at it", () => {
+    const d = desired([], makeConfig({ LB_CLIENT_NETWORKS: "interface=lan source=lan", OWNER_ID: "lab" }));
+    expect(d.aliases.map((a) => a.spec.name)).toEqual(["k8s_bgp_nodes_lab", "k8s_lb_addresses_lab"]);
+    expect(lbRules(d).map((r) => r.spec.destinationNet)).toEqual(["k8s_lb_addresses_lab"]);
+    expect(d.categoryName).toBe("opnsense-bgp-agent-lab");
+  });
+});
+
+describe("addresses scope: rule bodies per version", () => {
+  const services = [lbService("web", "front", ["10.0.30.1"])];
+  const EXPECTED: Readonly<Record<Exclude<Version, "24.1">, readonly unknown[]>> = {
+    "24.7": [["lb 2 in inet", "opt1", "in", "inet", "any", "192.168.50.0/24", "k8s_lb_addresses", "", null]],
+    "25.1": [
+      ["lb 1 in inet", "lan", "in", "inet", "any", "lan", "k8s_lb_addresses", "", "sloppy"],
+      ["lb 1 out inet", "lan", "out", "inet", "any", "lan", "k8s_lb_addresses", "", "sloppy"],
+      ["lb 2 in inet", "opt1", "in", "inet", "any", "192.168.50.0/24", "k8s_lb_addresses", "", "keep"],
+    ],
+    "25.7": [
+      ["lb 1 in inet", "lan", "in", "inet", "any", "lan", "k8s_lb_addresses", "", "sloppy"],
+      ["lb 1 out inet", "lan", "out", "inet", "any", "lan", "k8s_lb_addresses", "", "sloppy"],
+      ["lb 2 in inet", "opt1", "in", "inet", "any", "192.168.50.0/24", "k8s_lb_addresses", "", "keep"],
+    ],
+    "26.1": [
+      ["lb 1 any inet", "lan", "any", "inet", "any", "lan", "k8s_lb_addresses", "", "sloppy"],
+      ["lb 2 in inet", "opt1", "in", "inet", "any", "192.168.50.0/24", "k8s_lb_addresses", "", "keep"],
+    ],
+    "26.7": [
+      ["lb 1 any inet", "lan", "any", "inet", "any", "lan", "k8s_lb_addresses", "", "sloppy"],
+      ["lb 2 in inet", "opt1", "in", "inet", "any", "192.168.50.0/24", "k8s_lb_addresses", "", "keep"],
+    ],
+  };
+  test.each(Object.entries(EXPECTED))("OPNsense %s", (version, expected) => {
+    const d = desired(services, cfg, CAPS[version as Version]);
+    expect(brief(d)).toEqual(expected);
+    const problems = d.problems.filter((p) => p.kind === "config");
+    if (version === "24.7") {
+      expect(problems).toEqual([
+        {
+          kind: "config",
+          object: "LB_CLIENT_NETWORKS entry 1",
+          message: 'sloppy state needs OPNsense ≥ 25.1 (this router: 24.7.x); no rule created for this entry ("interface=lan source=lan asymmetric=true")',
+        },
+      ]);
+    } else {
+      expect(problems).toEqual([]);
+    }
+  });
+
+  test("full body of the 26.1 sloppy rule", () => {
+    expect(lbRules(desired(services))[0]).toEqual({
+      key: "lb 1 any inet",
+      spec: {
+        enabled: true,
+        action: "pass",
+        quick: true,
+        interfaces: ["lan"],
+        direction: "any",
+        ipprotocol: "inet",
+        protocol: "any",
+        sourceNet: "lan",
+        sourcePort: "",
+        destinationNet: "k8s_lb_addresses",
+        destinationPort: "",
+        statetype: "sloppy",
+        description: "opnsense-bgp-agent:default lb 1 any inet",
+      },
+    });
+  });
+
+  test("rules exist while no service has an address yet (stable rule set)", () => {
+    expect(brief(desired([])).map((r) => r[0])).toEqual(["lb 1 any inet", "lb 2 in inet"]);
+  });
+});
+
+describe("IPv6", () => {
+  const config = makeConfig({
+    LB_CLIENT_NETWORKS: "interface=lan source=lan asymmetric=true; interface=opt1 source=192.168.50.0/24; interface=opt2 source=2001:db8:50::/64",
+  });
+  test("IPv6 LB addresses add inet6 rules; literal sources keep their family", () => {
+    const d = desired([lbService("web", "front", ["10.0.30.1", "2001:DB8:30::1"])], config, CAPS["25.7"]);
+    expect(d.lbAddresses).toEqual(["10.0.30.1", "2001:db8:30::1"]);
+    expect(brief(d).map((r) => r[0])).toEqual([
+      "lb 1 in inet",
+      "lb 1 out inet",
+      "lb 1 in inet6",
+      "lb 1 out inet6",
+      "lb 2 in inet",
+      "lb 3 in inet6",
+    ]);
+    expect(lbRules(d).find((r) => r.key === "lb 3 in inet6")?.spec).toMatchObject({ ipprotocol: "inet6", sourceNet: "2001:db8:50::/64", interfaces: ["opt2"] });
+  });
+  test("without IPv6 LB addresses there are no inet6 rules (and an IPv6-only source gets none)", () => {
+    const d = desired([lbService("web", "front", ["10.0.30.1"])], config, CAPS["26.1"]);
+    expect(brief(d).map((r) => r[0])).toEqual(["lb 1 any inet", "lb 2 in inet"]);
+  });
+});
+
+describe("ports scope", () => {
+  const portsCfg = makeConfig({ LB_CLIENT_NETWORKS: "interface=lan source=lan asymmetric=true; interface=opt1 source=192.168.50.0/24", LB_ACCESS_SCOPE: "ports" });
+
+  test("one rule per address, port and protocol; source from the entry", () => {
+    const d = desired(
+      [lbService("web", "front", ["10.0.30.1"], { ports: [{ port: 443, protocol: "TCP" }, { port: 53, protocol: "udp" }] })],
+      portsCfg,
+      CAPS["26.1"],
+    );
+    expect(brief(d)).toEqual([
+      ["lb 1 any inet web/front 10.0.30.1 TCP/443", "lan", "any", "inet", "TCP", "lan", "10.0.30.1", "443", "sloppy"],
+      ["lb 1 any inet web/front 10.0.30.1 UDP/53", "lan", "any", "inet", "UDP", "lan", "10.0.30.1", "53", "sloppy"],
+      ["lb 2 in inet web/front 10.0.30.1 TCP/443", "opt1", "in", "inet", "TCP", "192.168.50.0/24", "10.0.30.1", "443", "keep"],
+      ["lb 2 in inet web/front 10.0.30.1 UDP/53", "opt1", "in", "inet", "UDP", "192.168.50.0/24", "10.0.30.1", "53", "keep"],
+    ]);
+  });
+
+  test("loadBalancerSourceRanges replace the entry's source; wrong-family ranges skipped, bad ones reported", () => {
+    const d = desired(
+      [lbService("web", "front", ["10.0.30.1"], { ranges: ["203.0.113.0/24", "2001:db8::/32", "nope", "198.51.100.7/32"] })],
+      portsCfg,
+      CAPS["25.1"],
+    );
+    expect(brief(d)).toEqual([
+      ["lb 1 in inet web/front 10.0.30.1 TCP/443 from 203.0.113.0/24", "lan", "in", "inet", "TCP", "203.0.113.0/24", "10.0.30.1", "443", "sloppy"],
+      ["lb 1 out inet web/front 10.0.30.1 TCP/443 from 203.0.113.0/24", "lan", "out", "inet", "TCP", "203.0.113.0/24", "10.0.30.1", "443", "sloppy"],
+      ["lb 1 in inet web/front 10.0.30.1 TCP/443 from 198.51.100.7/32", "lan", "in", "inet", "TCP", "198.51.100.7/32", "10.0.30.1", "443", "sloppy"],
+      ["lb 1 out inet web/front 10.0.30.1 TCP/443 from 198.51.100.7/32", "lan", "out", "inet", "TCP", "198.51.100.7/32", "10.0.30.1", "443", "sloppy"],
+      ["lb 2 in inet web/front 10.0.30.1 TCP/443 from 203.0.113.0/24", "opt1", "in", "inet", "TCP", "203.0.113.0/24", "10.0.30.1", "443", "keep"],
+      ["lb 2 in inet web/front 10.0.30.1 TCP/443 from 198.51.100.7/32", "opt1", "in", "inet", "TCP", "198.51.100.7/32", "10.0.30.1", "443", "keep"],
+    ]);
+    expect(d.problems).toEqual([{ kind: "service", object: "web/front", message: 'loadBalancerSourceRanges entry "nope" is not an address or CIDR; ignored' }]);
+  });
+
+  test("IPv6 ingress gets inet6 rules; the IPv4 entry source is not used for it", () => {
+    const d = desired([lbService("web", "v6", ["2001:db8:30::1"])], portsCfg, CAPS["26.7"]);
+    expect(brief(d)).toEqual([["lb 1 any inet6 web/v6 2001:db8:30::1 TCP/443", "lan", "any", "inet6", "TCP", "lan", "2001:db8:30::1", "443", "sloppy"]]);
+  });
+
+  test("SCTP ports are reported once, not per entry", () => {
+    const d = desired([lbService("tel", "sip", ["10.0.30.5"], { ports: [{ port: 5060, protocol: "SCTP" }] })], portsCfg, CAPS["26.1"]);
+    expect(lbRules(d)).toEqual([]);
+    expect(d.problems).toEqual([{ kind: "service", object: "tel/sip", message: "port 5060/SCTP: OPNsense rules take ports only for TCP and UDP; no rule for this port" }]);
+  });
+
+  test("on 24.x asymmetric entries get no rule, the others keep working with statetype null", () => {
+    const d = desired([lbService("web", "front", ["10.0.30.1"])], portsCfg, CAPS["24.7"]);
+    expect(brief(d)).toEqual([["lb 2 in inet web/front 10.0.30.1 TCP/443", "opt1", "in", "inet", "TCP", "192.168.50.0/24", "10.0.30.1", "443", null]]);
+    expect(d.problems.map((p) => p.object)).toEqual(["LB_CLIENT_NETWORKS entry 1"]);
+  });
+
+  test("very long names are hashed so descriptions stay within 255 bytes, keys unique and stable", () => {
+    const ns = "n".repeat(63);
+    const services = [1, 2].map((i) => lbService(ns, `${"s".repeat(62)}${i}`, ["2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff"], { ranges: ["2001:db8:aaaa:bbbb:cccc:dddd:eeee:0/112"] }));
+    const d = desired(services, portsCfg, CAPS["26.1"]);
+    const keys = lbRules(d).map((r) => r.key);
+    expect(keys).toHaveLength(4);
+    expect(new Set(keys).size).toBe(4);
+    for (const r of lbRules(d)) {
+      expect(Buffer.byteLength(r.spec.description)).toBeLessThanOrEqual(255);
+      expect(r.spec.description).toBe(`opnsense-bgp-agent:default ${r.key}`);
+    }
+    expect(keys.some((k) => k.includes("~"))).toBe(true);
+    expect(lbRules(desired([...services].reverse(), portsCfg, CAPS["26.1"])).map((r) => r.key)).toEqual(keys);
+  });
+});
+
+test("problems are collected, nothing throws, and the BGP part is unaffected by LB problems", () => {
+  const d = desired([lbService("web", "x", [{ hostname: "h" }], { ranges: ["bad"] })], makeConfig({ LB_CLIENT_NETWORKS: NETWORKS, LB_ACCESS_SCOPE: "ports" }), CAPS["24.1"]);
+  expect(d.rules[0]?.key).toBe("bgp-peers");
+  expect(d.problems.map((p) => [p.kind, p.object]).sort()).toEqual([["config", "LB_CLIENT_NETWORKS entry 1"], ["service", "web/x"], ["service", "web/x"]]);
+});

@@ -1,0 +1,266 @@
+import { describe, expect, test } from "vitest";
+import fc from "fast-check";
+import { computeDesired } from "../../../src/desired/compute.ts";
+import type { NodeView } from "../../../src/cluster/types.ts";
+import type { DesiredState } from "../../../src/desired/types.ts";
+import { CAPS, makeConfig, node } from "./fixtures.ts";
+
+const config = makeConfig();
+const desired = (nodes: readonly NodeView[], cfg = config, caps = CAPS["26.1"]): DesiredState =>
+  computeDesired({ nodes, services: [] }, cfg, caps);
+const summary = (d: DesiredState) => ({
+  neighbors: d.neighbors.map((n) => [n.node, n.spec.address, n.spec.remoteAs]),
+  problems: d.problems.map((p) => [p.kind, p.object, p.message]),
+});
+
+describe("neighbor of a node", () => {
+  test("exact spec from the InternalIP and the config defaults", () => {
+    const d = desired([node("worker-1", "10.0.20.11")]);
+    expect(d.neighbors).toEqual([
+      {
+        key: "node=worker-1",
+        node: "worker-1",
+        spec: {
+          enabled: true,
+          address: "10.0.20.11",
+          remoteAs: 64555,
+          updateSource: "",
+          description: "opnsense-bgp-agent:default node=worker-1",
+          keepalive: null,
+          holddown: null,
+          connectTimer: null,
+          bfd: false,
+          multihop: false,
+          password: "",
+          peerGroup: "",
+        },
+      },
+    ]);
+    expect(d.problems).toEqual([]);
+    expect(d.categoryName).toBe("opnsense-bgp-agent");
+  });
+
+  test("neighbor settings from the config", () => {
+    const cfg = makeConfig({
+      BGP_UPDATE_SOURCE: "lan",
+      BGP_KEEPALIVE: "10",
+      BGP_HOLDDOWN: "30",
+      BGP_CONNECT_TIMER: "5",
+      BGP_BFD: "true",
+      BGP_MULTIHOP: "true",
+      BGP_PASSWORD: "md5",
+      BGP_PEER_GROUP: "cilium",
+      OWNER_ID: "lab",
+    });
+    const [n] = desired([node("w", "10.0.0.1")], cfg).neighbors;
+    expect(n?.spec).toEqual({
+      enabled: true,
+      address: "10.0.0.1",
+      remoteAs: 64555,
+      updateSource: "lan",
+      description: "opnsense-bgp-agent:lab node=w",
+      keepalive: 10,
+      holddown: 30,
+      connectTimer: 5,
+      bfd: true,
+      multihop: true,
+      password: "md5",
+      peerGroup: "cilium",
+    });
+  });
+
+  test("peer group on os-frr without peer groups: config problem, neighbors without it", () => {
+    const d = desired([node("w", "10.0.0.1")], makeConfig({ BGP_PEER_GROUP: "cilium" }), CAPS["24.1"]);
+    expect(d.neighbors[0]?.spec.peerGroup).toBe("");
+    expect(d.problems).toEqual([
+      { kind: "config", object: "BGP_PEER_GROUP", message: "peer groups need os-frr ≥ 1.40 (OPNsense ≥ 24.1.7; this router: 24.1.x); neighbors are created without a peer group" },
+    ]);
+  });
+
+  const CASES: readonly (readonly [string, NodeView, readonly (readonly unknown[])[], readonly (readonly unknown[])[]])[] = [
+    [
+      "first IPv4 InternalIP wins over ExternalIP and IPv6",
+      node("w", [
+        { type: "ExternalIP", address: "203.0.113.5" },
+        { type: "InternalIP", address: "fd00::5" },
+        { type: "Hostname", address: "w" },
+        { type: "InternalIP", address: "10.0.0.5" },
+        { type: "InternalIP", address: "10.0.0.6" },
+      ]),
+      [["w", "10.0.0.5", 64555]],
+      [],
+    ],
+    ["address annotation overrides the InternalIP", node("w", "10.0.0.5", { "opnsense-bgp-agent/address": "10.0.99.5" }), [["w", "10.0.99.5", 64555]], []],
+    ["address annotation helps a node without InternalIP", node("w", [], { "opnsense-bgp-agent/address": "10.0.99.5" }), [["w", "10.0.99.5", 64555]], []],
+    [
+      "IPv6 address annotation",
+      node("w", "10.0.0.5", { "opnsense-bgp-agent/address": "fd00::5" }),
+      [],
+      [["node", "w", 'annotation opnsense-bgp-agent/address="fd00::5" is an IPv6 address; IPv6 peering is not supported, give an IPv4 address; node skipped']],
+    ],
+    [
+      "bad address annotation",
+      node("w", "10.0.0.5", { "opnsense-bgp-agent/address": "10.0.0.300" }),
+      [],
+      [["node", "w", 'annotation opnsense-bgp-agent/address="10.0.0.300" is not an IPv4 address; node skipped']],
+    ],
+    [
+      "no InternalIP",
+      node("w", [{ type: "ExternalIP", address: "203.0.113.5" }]),
+      [],
+      [["node", "w", "node has no IPv4 InternalIP address; set annotation opnsense-bgp-agent/address to its IPv4 peering address; node skipped"]],
+    ],
+    [
+      "IPv6-only node",
+      node("w", "fd00::5"),
+      [],
+      [["node", "w", "node has only IPv6 InternalIP addresses; IPv6 peering is not supported, set annotation opnsense-bgp-agent/address to an IPv4 address; node skipped"]],
+    ],
+    ["asn annotation overrides BGP_REMOTE_ASN", node("w", "10.0.0.5", { "opnsense-bgp-agent/asn": "4200000001" }), [["w", "10.0.0.5", 4200000001]], []],
+    [
+      "bad asn annotation",
+      node("w", "10.0.0.5", { "opnsense-bgp-agent/asn": "0" }),
+      [],
+      [["node", "w", 'annotation opnsense-bgp-agent/asn="0" is not an AS number (1–4294967295); node skipped']],
+    ],
+    [
+      "asn annotation too large",
+      node("w", "10.0.0.5", { "opnsense-bgp-agent/asn": "4294967296" }),
+      [],
+      [["node", "w", 'annotation opnsense-bgp-agent/asn="4294967296" is not an AS number (1–4294967295); node skipped']],
+    ],
+    ["skip=true skips silently", node("w", "10.0.0.5", { "opnsense-bgp-agent/skip": "true" }), [], []],
+    ["skip=true skips even a node without address", node("w", [], { "opnsense-bgp-agent/skip": "true" }), [], []],
+    ["skip=false keeps the node", node("w", "10.0.0.5", { "opnsense-bgp-agent/skip": "false" }), [["w", "10.0.0.5", 64555]], []],
+    [
+      "skip with another value",
+      node("w", "10.0.0.5", { "opnsense-bgp-agent/skip": "yes" }),
+      [],
+      [["node", "w", 'annotation opnsense-bgp-agent/skip="yes" must be "true" or "false"; node skipped']],
+    ],
+    [
+      "several bad annotations are all reported",
+      node("w", "10.0.0.5", { "opnsense-bgp-agent/skip": "1", "opnsense-bgp-agent/asn": "x" }),
+      [],
+      [
+        ["node", "w", 'annotation opnsense-bgp-agent/skip="1" must be "true" or "false"; node skipped'],
+        ["node", "w", 'annotation opnsense-bgp-agent/asn="x" is not an AS number (1–4294967295); node skipped'],
+      ],
+    ],
+  ];
+
+  test.each(CASES)("%s", (_, n, neighbors, problems) => {
+    expect(summary(desired([n]))).toEqual({ neighbors, problems });
+  });
+
+  test("a bad node does not stop the others", () => {
+    const d = desired([node("a", "10.0.0.1"), node("b", []), node("c", "10.0.0.3")]);
+    expect(d.neighbors.map((n) => n.node)).toEqual(["a", "c"]);
+    expect(d.problems.map((p) => p.object)).toEqual(["b"]);
+  });
+
+  test("duplicate address: the later node by name gets the problem, whatever the input order", () => {
+    const nodes = [node("worker-b", "10.0.0.5"), node("worker-a", "10.0.0.5"), node("worker-c", "10.0.0.6")];
+    for (const order of [nodes, [...nodes].reverse()]) {
+      expect(summary(desired(order))).toEqual({
+        neighbors: [
+          ["worker-a", "10.0.0.5", 64555],
+          ["worker-c", "10.0.0.6", 64555],
+        ],
+        problems: [
+          ["node", "worker-b", "address 10.0.0.5 is already used by node worker-a; node skipped (set annotation opnsense-bgp-agent/address to tell them apart)"],
+        ],
+      });
+    }
+  });
+
+  test("long node names keep the description within 80 characters and keys unique", () => {
+    const long = `worker-${"x".repeat(90)}`;
+    const d = desired([node(`${long}-1`, "10.0.0.1"), node(`${long}-2`, "10.0.0.2")]);
+    const [a, b] = d.neighbors;
+    expect(a?.key).not.toBe(b?.key);
+    for (const n of d.neighbors) {
+      expect(n.spec.description.length).toBeLessThanOrEqual(80);
+      expect(n.spec.description).toBe(`opnsense-bgp-agent:default ${n.key}`);
+    }
+  });
+});
+
+describe("node alias and TCP 179 rule", () => {
+  test("host alias of the neighbor addresses, sorted", () => {
+    const d = desired([node("b", "10.0.0.20"), node("a", "10.0.0.3"), node("c", [])]);
+    expect(d.aliases).toEqual([
+      {
+        key: "bgp-nodes",
+        spec: { name: "k8s_bgp_nodes", type: "host", enabled: true, content: ["10.0.0.20", "10.0.0.3"], description: "opnsense-bgp-agent:default bgp-nodes" },
+      },
+    ]);
+  });
+
+  test("alias kept (empty) without nodes, so the rule stays valid", () => {
+    const d = desired([]);
+    expect(d.aliases.map((a) => [a.spec.name, a.spec.content])).toEqual([["k8s_bgp_nodes", []]]);
+    expect(d.rules.map((r) => r.key)).toEqual(["bgp-peers"]);
+  });
+
+  test.each([
+    ["24.7", null],
+    ["25.1", "keep"],
+    ["26.7", "keep"],
+  ] as const)("BGP rule on %s", (version, statetype) => {
+    const cfg = makeConfig({ FIREWALL_INTERFACE: "opt3", OWNER_ID: "lab-2" });
+    expect(desired([], cfg, CAPS[version]).rules).toEqual([
+      {
+        key: "bgp-peers",
+        spec: {
+          enabled: true,
+          action: "pass",
+          quick: true,
+          interfaces: ["opt3"],
+          direction: "in",
+          ipprotocol: "inet",
+          protocol: "TCP",
+          sourceNet: "k8s_bgp_nodes_lab_2",
+          sourcePort: "",
+          destinationNet: "(self)",
+          destinationPort: "179",
+          statetype,
+          description: "opnsense-bgp-agent:lab-2 bgp-peers",
+        },
+      },
+    ]);
+  });
+});
+
+describe("properties", () => {
+  const nodeArb = fc.record({
+    name: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/),
+    ip: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant("")),
+    skip: fc.constantFrom(undefined, "true", "false", "maybe"),
+    asn: fc.constantFrom(undefined, "65001", "0", "x"),
+  });
+  const toNode = (n: { name: string; ip: string; skip: string | undefined; asn: string | undefined }): NodeView => {
+    const annotations: Record<string, string> = {};
+    if (n.skip !== undefined) annotations["opnsense-bgp-agent/skip"] = n.skip;
+    if (n.asn !== undefined) annotations["opnsense-bgp-agent/asn"] = n.asn;
+    return node(n.name, n.ip === "" ? [] : n.ip, annotations);
+  };
+
+  test("deterministic in node order, unique keys and addresses, every node accounted for", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(nodeArb, { selector: (n) => n.name, maxLength: 12 }), (raw) => {
+        const nodes = raw.map(toNode);
+        const d = desired(nodes);
+        expect(desired([...nodes].reverse())).toEqual(d);
+        expect(new Set(d.neighbors.map((n) => n.key)).size).toBe(d.neighbors.length);
+        expect(new Set(d.neighbors.map((n) => n.spec.address)).size).toBe(d.neighbors.length);
+        for (const n of nodes) {
+          const skipped = n.annotations["opnsense-bgp-agent/skip"] === "true";
+          const made = d.neighbors.some((x) => x.node === n.name);
+          const reported = d.problems.some((p) => p.object === n.name);
+          expect(skipped ? !made && !reported : made !== reported).toBe(true);
+        }
+      }),
+    );
+  });
+});
