@@ -61,14 +61,11 @@ export function netError(code: string, message = code): Error {
   return Object.assign(new Error(message), { code });
 }
 
-/** Path of a request as nock 15 hands it to a reply callback (a string or a Request). */
-export function pathOf(req: unknown): string {
-  if (typeof req === "string") return new URL(req, BASE).pathname;
-  if (typeof req === "object" && req !== null && "url" in req && typeof req.url === "string") return new URL(req.url).pathname;
-  throw new Error("unknown nock request shape");
-}
+/** nock 15.0.6 hands reply callbacks a fetch Request (one argument; arity 2 means callback style). */
+export type SeenRequest = { path: string; body: unknown; contentType: string | null };
 
-/** JSON body of a request as nock 15 hands it to a reply callback. */
-export function bodyOf(body: unknown): unknown {
-  return typeof body === "string" ? (JSON.parse(body) as unknown) : body;
+export async function inspect(req: unknown): Promise<SeenRequest> {
+  if (!(req instanceof Request)) throw new Error("expected nock to pass a fetch Request");
+  const text = await req.text();
+  return { path: new URL(req.url).pathname, body: text === "" ? undefined : (JSON.parse(text) as unknown), contentType: req.headers.get("content-type") };
 }

@@ -3,7 +3,7 @@ import nock from "nock";
 import pino from "pino";
 import { describe, expect, test } from "vitest";
 import { OpnsenseError } from "../../../src/opnsense/index.ts";
-import { API_KEY, API_SECRET, AUTH_HEADER, BASE, api, client, netError, pathOf, rejectionOf, useNock } from "./helpers.ts";
+import { API_KEY, API_SECRET, AUTH_HEADER, BASE, api, client, inspect, netError, rejectionOf, useNock } from "./helpers.ts";
 import { generalGet } from "./fixtures/replies.ts";
 
 useNock();
@@ -196,8 +196,8 @@ describe("retries (transient only)", () => {
     api()
       .post(/\/api\/quagga\/bgp\/setNeighbor\/.+/)
       .times(2)
-      .reply((req) => {
-        seen.push(pathOf(req));
+      .reply(async (req: unknown) => {
+        seen.push((await inspect(req)).path);
         return seen.length === 1 ? [503, "busy"] : [200, { result: "saved" }];
       });
     const uuid = await client().createNeighbor(NEIGHBOR_SPEC, CTX);
