@@ -1,0 +1,138 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_API_SECRET } from "../fakes/opnsense/index.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { neighbors, rules } from "./helpers.ts";
+import { startWorld, type World } from "./world.ts";
+
+let w: World;
+afterEach(async () => {
+  await w.close();
+});
+
+async function readyz(world: World): Promise<{ status: number; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${world.agent?.http.port}/readyz`);
+  return { status: res.status, text: await res.text() };
+}
+
+describe("OPNsense faults", () => {
+  it("recovers from 5xx replies and timeouts", async () => {
+    w = await startWorld({ agent: false });
+    w.addWorker("worker-1", "10.0.20.11");
+    w.sim.control.injectFault({ match: { pathPrefix: "/api/quagga/bgp/get" }, kind: "status", status: 503, times: 3 });
+    w.sim.control.injectFault({ match: { pathPrefix: "/api/firewall/alias/get" }, kind: "timeout", times: 2 });
+    await w.startAgent();
+    await w.settle(() => neighbors(w.sim).length === 1 && w.sim.control.running().frr.neighbors.length === 1, "neighbor synced after faults", 20_000);
+    expect(w.logs.withMsg("sync failed").length).toBeGreaterThan(0);
+    expect((await readyz(w)).status).toBe(200);
+  });
+
+  it("401: a clear error, not ready, retried with growing delays, then recovers", async () => {
+    w = await startWorld({ agent: false });
+    w.addWorker("worker-1", "10.0.20.11");
+    w.sim.control.injectFault({ kind: "unauthorized", times: 1000 });
+    await w.startAgent();
+    await waitFor(() => w.logs.withMsg("sync failed").length >= 3, "three failed passes");
+    const r = await readyz(w);
+    expect(r.status).toBe(503);
+    expect(r.text).toMatch(/401|credential|key/i);
+    const failedAt = w.reports.filter((p) => p.result === "error").map((_, i) => i);
+    expect(failedAt.length).toBeGreaterThanOrEqual(3);
+    const retries = w.logs.withMsg("retrying after failure").map((e) => Number(e["retryInMs"]));
+    expect(retries[1]).toBeGreaterThan(retries[0] ?? Infinity);
+    expect(w.logs.text()).toMatch(/401|Authentication/);
+    w.sim.control.clearFaults();
+    await w.settle(() => neighbors(w.sim).length === 1, "synced once the key works", 10_000);
+    await waitFor(async () => (await readyz(w)).status === 200, "ready again");
+  });
+
+  it("403 names the missing privilege", async () => {
+    w = await startWorld({ agent: false });
+    w.sim.control.setPrivileges(["page-filter-api", "page-firewall-alias-edit", "page-firewall-categories"]);
+    await w.startAgent();
+    await waitFor(() => w.logs.raw.some((l) => l.includes("page-routing")), "privilege named");
+    expect((await readyz(w)).status).toBe(503);
+  });
+
+  it("os-frr missing, FRR disabled and manual config mode are each refused with their own message", async () => {
+    w = await startWorld({ agent: false, version: "26.7" });
+    w.sim.control.setFrrInstalled(false);
+    await w.startAgent();
+    await waitFor(() => /os-frr/i.test(w.logs.text()), "os-frr named");
+    w.sim.control.setFrrInstalled(true);
+    w.sim.control.setGeneral({ manual_config: "1" });
+    await waitFor(() => /manual/i.test(w.logs.text()), "manual config named", 10_000);
+    expect(neighbors(w.sim)).toEqual([]);
+  });
+
+  it("a garbage reply is an error naming the endpoint, and the next pass recovers", async () => {
+    w = await startWorld({ agent: false });
+    w.addWorker("worker-1", "10.0.20.11");
+    w.sim.control.injectFault({ match: { pathPrefix: "/api/firewall/filter/get" }, kind: "garbage", times: 1 });
+    await w.startAgent();
+    await w.settle(() => neighbors(w.sim).length === 1, "synced", 10_000);
+    expect(w.logs.text()).toMatch(/filter\/get/);
+  });
+
+  it("a validation failure on one object is reported with OPNsense's field message; the rest syncs", async () => {
+    w = await startWorld({ agent: false, env: { FIREWALL_INTERFACE: "opt9" } });
+    w.addWorker("worker-1", "10.0.20.11");
+    await w.startAgent();
+    await w.settle(() => neighbors(w.sim).length === 1 && w.sim.control.running().frr.neighbors.length === 1, "neighbor synced");
+    await waitFor(() => w.logs.withMsg("opnsense write failed").length > 0, "write failure logged");
+    const failure = w.logs.withMsg("opnsense write failed")[0];
+    expect(String(failure?.["error"])).toMatch(/rule\.interface/);
+    expect(rules(w.sim)).toEqual([]);
+  });
+});
+
+describe("bad cluster input", () => {
+  it("skips nodes without an IPv4 InternalIP or with bad annotations, naming each, and syncs the rest", async () => {
+    w = await startWorld({ agent: false });
+    w.addWorker("good", "10.0.20.11");
+    w.kube.control.createNode({ name: "no-ip", labels: { "homelab/role": "worker" }, addresses: [{ type: "Hostname", address: "no-ip" }] });
+    w.kube.control.createNode({ name: "v6-only", labels: { "homelab/role": "worker" }, addresses: [{ type: "InternalIP", address: "fd00::5" }] });
+    w.addWorker("bad-asn", "10.0.20.12", { annotations: { "opnsense-bgp-agent/asn": "not-a-number" } });
+    w.addWorker("bad-addr", "10.0.20.13", { annotations: { "opnsense-bgp-agent/address": "999.1.1.1" } });
+    w.addWorker("skipped", "10.0.20.14", { annotations: { "opnsense-bgp-agent/skip": "true" } });
+    w.addWorker("custom-asn", "10.0.20.15", { annotations: { "opnsense-bgp-agent/asn": "64600" } });
+    await w.startAgent();
+    await w.settle(() => neighbors(w.sim).length === 2, "good and custom-asn");
+    expect(neighbors(w.sim).map((n) => [n["address"], n["remoteas"]])).toEqual([
+      ["10.0.20.11", "64555"],
+      ["10.0.20.15", "64600"],
+    ]);
+    const problems = w.logs.withMsg("input problem; object skipped").map((p) => p["node"]);
+    expect(new Set(problems)).toEqual(new Set(["no-ip", "v6-only", "bad-asn", "bad-addr"]));
+  });
+
+  it("restarts a failed node watch and the periodic resync works even when watches are dead", async () => {
+    w = await startWorld({ agent: false });
+    w.addWorker("worker-1", "10.0.20.11");
+    await w.startAgent();
+    await w.settle(() => neighbors(w.sim).length === 1, "first node");
+    w.kube.control.failNext({ verb: "watch", status: 500, times: 1 });
+    w.kube.control.dropWatches();
+    await waitFor(() => w.logs.withMsg("kubernetes watch failed; restarting it").length > 0, "restart logged");
+    w.addWorker("worker-2", "10.0.20.12");
+    await w.settle(() => neighbors(w.sim).length === 2, "second node via the restarted watch");
+    // A node added silently (no watch event at all) is still found by the resync's fresh LIST.
+    w.kube.control.createNode({ name: "worker-3", labels: { "homelab/role": "worker" }, addresses: [{ type: "InternalIP", address: "10.0.20.13" }] }, { silent: true });
+    await w.agent?.controller.runNow("resync", { fresh: true });
+    expect(neighbors(w.sim)).toHaveLength(3);
+  });
+});
+
+describe("secrets", () => {
+  it("never appear in the agent's output, even at trace level and on auth failures", async () => {
+    w = await startWorld({ agent: false, env: { LOG_LEVEL: "trace", BGP_PASSWORD: "md5-S3cret-Value" } });
+    w.addWorker("worker-1", "10.0.20.11");
+    w.sim.control.injectFault({ kind: "unauthorized", times: 1 });
+    await w.startAgent();
+    await w.settle(() => neighbors(w.sim).length === 1, "synced");
+    const out = w.logs.text();
+    expect(out.length).toBeGreaterThan(1000);
+    expect(out).not.toContain(DEFAULT_API_SECRET);
+    expect(out).not.toContain("md5-S3cret-Value");
+    expect(out).not.toContain(Buffer.from(`${w.config.opnsense.apiKey}:${DEFAULT_API_SECRET}`).toString("base64"));
+  });
+});

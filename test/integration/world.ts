@@ -1,0 +1,151 @@
+import { Writable } from "node:stream";
+import { KubeConfig } from "@kubernetes/client-node";
+import { startAgent, type Agent } from "../../src/agent.ts";
+import { loadConfig } from "../../src/config/index.ts";
+import type { Config } from "../../src/config/types.ts";
+import type { PassReport } from "../../src/controller/controller.ts";
+import { createLogger } from "../../src/log.ts";
+import { startKubeFake, type KubeFake } from "../fakes/kube-apiserver/index.ts";
+import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startOpnsenseSimulator, type Simulator } from "../fakes/opnsense/index.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+export type SimVersion = "24.1" | "24.7" | "25.1" | "25.7" | "26.1" | "26.7";
+export const VERSIONS: readonly SimVersion[] = ["24.1", "24.7", "25.1", "25.7", "26.1", "26.7"];
+
+/** Captures the agent's JSON log lines. */
+export class LogCapture extends Writable {
+  readonly raw: string[] = [];
+  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) this.raw.push(line);
+    cb();
+  }
+  entries(): Record<string, unknown>[] {
+    return this.raw.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+  withMsg(msg: string): Record<string, unknown>[] {
+    return this.entries().filter((e) => e["msg"] === msg);
+  }
+  text(): string {
+    return this.raw.join("\n");
+  }
+}
+
+export type World = {
+  readonly sim: Simulator;
+  readonly kube: KubeFake;
+  readonly kc: KubeConfig;
+  readonly logs: LogCapture;
+  readonly reports: PassReport[];
+  agent: Agent | null;
+  config: Config;
+  /** Start (or restart) the agent in-process with the world's config. */
+  startAgent(env?: Record<string, string>): Promise<Agent>;
+  stopAgent(): Promise<void>;
+  /** Resolves after the next pass that finishes after now. */
+  nextPass(timeoutMs?: number): Promise<PassReport>;
+  /** Wait until `cond` holds and the agent is idle. */
+  settle(cond: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+  addWorker(name: string, ip: string, extra?: { annotations?: Record<string, string>; labels?: Record<string, string> }): void;
+  close(): Promise<void>;
+};
+
+export function baseEnv(sim: Simulator, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    OPNSENSE_URL: sim.url,
+    OPNSENSE_API_KEY: DEFAULT_API_KEY,
+    OPNSENSE_API_SECRET: DEFAULT_API_SECRET,
+    OPNSENSE_TIMEOUT: "2s",
+    BGP_REMOTE_ASN: "64555",
+    BGP_UPDATE_SOURCE: "lan",
+    DEBOUNCE: "50ms",
+    SYNC_INTERVAL: "1h",
+    LEADER_ELECTION: "false",
+    LOG_LEVEL: "debug",
+    ...extra,
+  };
+}
+
+export function configFrom(env: Record<string, string>): Config {
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(`test config invalid: ${loaded.errors.join("; ")}`);
+  return { ...loaded.config, httpPort: 0 };
+}
+
+export async function startWorld(o: { version?: SimVersion; env?: Record<string, string>; agent?: boolean } = {}): Promise<World> {
+  const sim = await startOpnsenseSimulator({ version: o.version ?? "26.1", authFailDelayMs: 0 });
+  const kube = await startKubeFake({});
+  const kc = new KubeConfig();
+  kc.loadFromString(kube.kubeconfig());
+  const logs = new LogCapture();
+  const reports: PassReport[] = [];
+  const waiters: ((r: PassReport) => void)[] = [];
+  let env = baseEnv(sim, o.env);
+
+  const world: World = {
+    sim,
+    kube,
+    kc,
+    logs,
+    reports,
+    agent: null,
+    config: configFrom(env),
+    async startAgent(extra) {
+      if (extra) env = { ...env, ...extra };
+      world.config = configFrom(env);
+      const logger = createLogger(world.config.logLevel, logs);
+      world.agent = await startAgent({
+        config: world.config,
+        logger,
+        kubeConfig: kc,
+        tuning: {
+          retries: 1,
+          retryMinTimeoutMs: 1,
+          retryBackoffMs: { initial: 100, max: 400 },
+          reachability: { checkTimeoutMs: 300, attempts: 2, intervalMs: 50, undoDeadlineMs: 5000 },
+          informerRestartBackoffMs: { initial: 50, max: 200 },
+          defaultMetrics: false,
+          onPass: (r) => {
+            reports.push(r);
+            for (const w of waiters.splice(0)) w(r);
+          },
+        },
+      });
+      return world.agent;
+    },
+    async stopAgent() {
+      await world.agent?.stop();
+      world.agent = null;
+    },
+    nextPass(timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error("no pass finished in time")), timeoutMs);
+        waiters.push((r) => {
+          clearTimeout(t);
+          resolve(r);
+        });
+      });
+    },
+    async settle(cond, what, timeoutMs = 10_000) {
+      await waitFor(cond, what, timeoutMs);
+      await world.agent?.controller.idle();
+    },
+    addWorker(name, ip, extra = {}) {
+      kube.control.createNode({
+        name,
+        labels: { "homelab/role": "worker", ...(extra.labels ?? {}) },
+        ...(extra.annotations ? { annotations: extra.annotations } : {}),
+        addresses: [
+          { type: "InternalIP", address: ip },
+          { type: "Hostname", address: name },
+        ],
+      });
+    },
+    async close() {
+      await world.stopAgent();
+      await sim.close();
+      await kube.close();
+    },
+  };
+  if (o.agent ?? true) await world.startAgent();
+  return world;
+}
