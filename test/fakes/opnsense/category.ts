@@ -1,0 +1,69 @@
+import type { ApiRequest, Endpoint, Reply } from "./api-types.ts";
+import { ok, userError } from "./api-types.ts";
+import type { Collection } from "./crud.ts";
+import { addItem, delItem, getItem, grid, gridParams, setItem } from "./crud.ts";
+import type { FieldDef, Validations } from "./model.ts";
+import { gridRow } from "./model.ts";
+import type { SimState } from "./state.ts";
+import { rawGrid } from "./versions.ts";
+
+export function categoryDefs(): FieldDef[] {
+  return [
+    // mask /[^,]+/ is unanchored: it only rejects empty or all-comma names (§6)
+    { name: "name", kind: "text", required: true, mask: /[^,]+/, message: "A name is required and may not only consist of commas." },
+    { name: "auto", kind: "bool", default: "0" },
+    { name: "color", kind: "text", mask: /^([0-9a-fA-F]{6})?$/, message: "Invalid color code (6 hexadecimal digits)." },
+  ];
+}
+
+export const categories: Collection = {
+  key: "category",
+  defs: categoryDefs,
+  items: (sim) => sim.config.categories,
+  crossValidate: (uuid, item, sim): Validations => {
+    const name = item["name"] ?? "";
+    const dup = name !== "" && [...sim.config.categories].some(([u, c]) => c["name"] === name && u !== uuid);
+    return dup ? { "category.name": "A category with this name already exists." } : {};
+  },
+  afterSave: (_uuid, before, after, sim) => {
+    // renaming rewrites legacy rules, which reference categories by name (§6)
+    const from = before?.["name"];
+    const to = after["name"] ?? "";
+    if (from === undefined || from === to) return;
+    for (const l of sim.config.legacyRules) l.category = l.category.map((c) => (c === from ? to : c));
+  },
+  beforeDelete: (uuid, item, sim) => {
+    const name = item["name"] ?? "";
+    if (sim.config.legacyRules.some((l) => l.category.includes(name))) {
+      return userError("Cannot delete a category which is still in use.", "Category in use");
+    }
+    // safe delete: MVC items referencing the uuid (§6)
+    const users: string[] = [];
+    for (const [u, r] of sim.config.rules) if ((r["categories"] ?? "").split(",").includes(uuid)) users.push(`Filter.rules.rule {${u}}`);
+    for (const [u, a] of sim.config.aliases) if ((a["categories"] ?? "").split(",").includes(uuid)) users.push(`Alias.aliases.alias {${u}}`);
+    if (users.length) return userError(`Item categories.category {${name}} in use by: ${users.join(", ")}`, "Item in use");
+    return null;
+  },
+};
+
+function search(req: ApiRequest, sim: SimState): Reply {
+  const rows: Array<Record<string, unknown>> = [];
+  for (const [uuid, c] of sim.config.categories) rows.push(gridRow(categoryDefs(), uuid, c, sim, rawGrid(sim.version)));
+  const g = grid(rows, gridParams(req, false), "name");
+  if (req.params[0] === "1") {
+    (g["rows"] as Array<Record<string, unknown>>).unshift({ uuid: "", name: "(No Category)", color: "", auto: "0" });
+  }
+  return ok(g);
+}
+
+export function categoryEndpoints(): Endpoint[] {
+  const base = { module: "firewall", controller: "category" } as const;
+  const c = categories;
+  return [
+    { ...base, action: "searchItem", kind: "any", handler: (r, s) => search(r, s) },
+    { ...base, action: "getItem", kind: "any", handler: (r, s) => getItem(c, r, s) },
+    { ...base, action: "addItem", kind: "write", mutates: true, handler: (r, s) => addItem(c, r, s) },
+    { ...base, action: "setItem", kind: "write", mutates: true, requiredParams: 1, handler: (r, s) => setItem(c, r, s) },
+    { ...base, action: "delItem", kind: "write", mutates: true, requiredParams: 1, handler: (r, s) => delItem(c, r, s) },
+  ];
+}
