@@ -1,0 +1,92 @@
+import nock from "nock";
+import { describe, expect, test } from "vitest";
+import { api, client, inspect, useNock } from "./helpers.ts";
+import { bgpGet, neighborTemplate, ruleTemplate } from "./fixtures/replies.ts";
+import type { FilterVersion } from "./fixtures/replies.ts";
+
+useNock();
+
+const PEERGROUP_GRID = { total: 0, rowCount: 0, current: 1, rows: [] };
+
+function mockProbe(v: FilterVersion, osFrr: number, o: { peerGroups?: boolean; maximumpaths?: boolean } = {}): void {
+  api().get("/api/firewall/filter/getRule").reply(200, ruleTemplate(v));
+  api().get("/api/quagga/bgp/getNeighbor").reply(200, neighborTemplate(osFrr));
+  if (o.peerGroups === false) api().get("/api/quagga/bgp/searchPeergroup").reply(404, { errorMessage: "Endpoint not found" });
+  else api().get("/api/quagga/bgp/searchPeergroup").reply(200, PEERGROUP_GRID);
+  api().get("/api/quagga/bgp/get").reply(200, bgpGet({ maximumpaths: o.maximumpaths ?? false, peergroups: o.peerGroups !== false }));
+}
+
+describe("capability probe from templates (contract §7)", () => {
+  test("24.1 with os-frr 1.38: no statetype, no peer groups, savepoint exists", async () => {
+    mockProbe("24.1", 1.38, { peerGroups: false });
+    const caps = await client().probeCapabilities();
+    expect(caps).toMatchObject({
+      versionRange: "24.1-24.7",
+      ruleStatetype: false,
+      ruleDirectionAny: false,
+      gridRawValues: false,
+      savepoint: true,
+      applyRefreshesAliases: true,
+      frrRendersDescription: false,
+      peerGroups: false,
+    });
+    expect(caps.neighborFields).toContain("remoteas");
+    expect(caps.neighborFields).not.toContain("peergroup");
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  test("25.1 (os-frr 1.42): statetype, labels in grids", async () => {
+    mockProbe("25.1", 1.42);
+    expect(await client().probeCapabilities()).toMatchObject({ versionRange: "25.1.x", ruleStatetype: true, ruleDirectionAny: false, gridRawValues: false, savepoint: true, peerGroups: true });
+  });
+
+  test("25.7 (os-frr 1.45): sort_order → raw grid values", async () => {
+    mockProbe("25.7", 1.45);
+    const caps = await client().probeCapabilities();
+    expect(caps).toMatchObject({ versionRange: "25.7.x", ruleStatetype: true, ruleDirectionAny: false, gridRawValues: true, savepoint: true, applyRefreshesAliases: true });
+    expect(caps.neighborFields).toContain("remote_as_mode");
+  });
+
+  test("26.1 (os-frr 1.50): direction any", async () => {
+    mockProbe("26.1", 1.5);
+    expect(await client().probeCapabilities()).toMatchObject({ versionRange: "26.1.x", ruleDirectionAny: true, savepoint: true, frrRendersDescription: false });
+  });
+
+  test("26.1.8 (os-frr 1.52): maximumpaths in the BGP root → description rendered", async () => {
+    mockProbe("26.1", 1.52, { maximumpaths: true });
+    const caps = await client().probeCapabilities();
+    expect(caps.frrRendersDescription).toBe(true);
+    expect(caps.neighborFields).toContain("localas");
+    expect(caps.neighborFields).not.toContain("bfd_strict");
+  });
+
+  test("26.7 (os-frr 1.53): tcpflags_any → no savepoint, apply skips aliases; %field keys ignored", async () => {
+    mockProbe("26.7", 1.53);
+    const caps = await client().probeCapabilities();
+    expect(caps).toMatchObject({ versionRange: ">=26.7", ruleDirectionAny: true, savepoint: false, applyRefreshesAliases: false, frrRendersDescription: true });
+    expect(caps.neighborFields).toContain("bfd_strict");
+    expect(caps.neighborFields.some((f) => f.startsWith("%"))).toBe(false);
+  });
+
+  test("never touches firmware or savepoint", async () => {
+    const paths: string[] = [];
+    const scope = api().persist().get(/.*/).reply(200, async (req: unknown) => {
+      const uri = (await inspect(req)).path;
+      paths.push(uri);
+      if (uri.includes("getRule")) return ruleTemplate("26.1");
+      if (uri.includes("getNeighbor")) return neighborTemplate(1.5);
+      if (uri.includes("searchPeergroup")) return PEERGROUP_GRID;
+      return bgpGet();
+    });
+    await client().probeCapabilities();
+    expect(paths.sort()).toEqual(["/api/firewall/filter/getRule", "/api/quagga/bgp/get", "/api/quagga/bgp/getNeighbor", "/api/quagga/bgp/searchPeergroup"]);
+    scope.persist(false);
+  });
+
+  test("savepoint() after probing 26.7 makes no request", async () => {
+    mockProbe("26.7", 1.53);
+    const c = client();
+    await c.probeCapabilities();
+    expect(await c.savepoint()).toBeNull();
+  });
+});
