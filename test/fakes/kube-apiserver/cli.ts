@@ -12,9 +12,8 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-let values;
-try {
-  ({ values } = parseArgs({
+function parseCli() {
+  return parseArgs({
     options: {
       port: { type: "string", default: "6443" },
       host: { type: "string", default: "127.0.0.1" },
@@ -27,7 +26,12 @@ try {
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
-  }));
+  }).values;
+}
+
+let values: ReturnType<typeof parseCli>;
+try {
+  values = parseCli();
 } catch (e) {
   fail((e as Error).message);
 }
