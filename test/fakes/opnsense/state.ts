@@ -175,6 +175,8 @@ export function initialBgp(version: OpnVersion): Fields {
 export class SimState {
   version: OpnVersion;
   frrInstalled: boolean;
+  /** reset() returns to the start option */
+  readonly initialFrrInstalled: boolean;
   configReadonly = false;
   privileges: Set<Privilege> = new Set(ALL_PRIVILEGES);
   config: SavedConfig;
@@ -196,6 +198,7 @@ export class SimState {
   constructor(version: OpnVersion, frrInstalled: boolean) {
     this.version = version;
     this.frrInstalled = frrInstalled;
+    this.initialFrrInstalled = frrInstalled;
     this.config = this.freshConfig();
     this.frr = this.freshFrr();
     this.pf = this.freshPf();
@@ -244,6 +247,7 @@ export class SimState {
     this.configReadonly = false;
     this.privileges = new Set(ALL_PRIVILEGES);
     this.frrServiceStopped = false;
+    this.frrInstalled = this.initialFrrInstalled;
   }
 
   /** a persisted config.xml write: one backup each (§2.1) */
