@@ -74,6 +74,7 @@ export function configFrom(env: Record<string, string>): Config {
 export async function startWorld(o: { version?: SimVersion; env?: Record<string, string>; agent?: boolean } = {}): Promise<World> {
   const sim = await startOpnsenseSimulator({ version: o.version ?? "26.1", authFailDelayMs: 0 });
   const kube = await startKubeFake({});
+  kube.control.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } });
   const kc = new KubeConfig();
   kc.loadFromString(kube.kubeconfig());
   const logs = new LogCapture();

@@ -1,0 +1,211 @@
+/**
+ * `npm run demo`: the agent against the in-repo fakes (a Kubernetes API server and an OPNsense 26.1
+ * simulator), showing its own sync log and then what the router holds.
+ *
+ * Story: two labelled workers and a control-plane node exist; a hand-made neighbor is already on the
+ * router. The agent starts and syncs; a third worker is enrolled (`kubectl label` when kubectl is
+ * installed); another is unlabelled; a LoadBalancer Service appears and is removed again.
+ */
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { KubeConfig } from "@kubernetes/client-node";
+import { startAgent } from "../src/agent.ts";
+import { loadConfig } from "../src/config/index.ts";
+import type { PassReport } from "../src/controller/controller.ts";
+import { createLogger } from "../src/log.ts";
+import { startKubeFake } from "../test/fakes/kube-apiserver/index.ts";
+import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startOpnsenseSimulator } from "../test/fakes/opnsense/index.ts";
+
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
+
+function step(title: string): void {
+  console.log(`\n${bold(`━━ ${title}`)}`);
+}
+
+/** The agent's JSON log lines, printed as they come (info and above). */
+class LogPrinter extends Writable {
+  override _write(chunk: Buffer, _e: string, cb: () => void): void {
+    for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) console.log(dim("agent │ ") + line);
+    cb();
+  }
+}
+
+function table(rows: Record<string, string>[], columns: string[]): void {
+  if (rows.length === 0) {
+    console.log("  (none)");
+    return;
+  }
+  const width = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? "").length)));
+  const line = (cells: string[]) => "  " + cells.map((c, i) => c.padEnd(width[i] ?? 0)).join("  ");
+  console.log(bold(line(columns)));
+  for (const r of rows) console.log(line(columns.map((c) => r[c] ?? "")));
+}
+
+async function main(): Promise<void> {
+  const sim = await startOpnsenseSimulator({ version: "26.1", authFailDelayMs: 0 });
+  const kube = await startKubeFake({});
+  const dir = mkdtempSync(join(tmpdir(), "opnsense-bgp-agent-demo-"));
+  const kubeconfigPath = join(dir, "kubeconfig");
+  writeFileSync(kubeconfigPath, kube.kubeconfig());
+  const kubectl = spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0;
+
+  const node = (name: string, ip: string, worker: boolean) =>
+    kube.control.createNode({
+      name,
+      labels: worker ? { "homelab/role": "worker" } : { "node-role.kubernetes.io/control-plane": "" },
+      addresses: [
+        { type: "InternalIP", address: ip },
+        { type: "Hostname", address: name },
+      ],
+    });
+  node("cp-1", "10.0.20.10", false);
+  node("worker-1", "10.0.20.11", true);
+  node("worker-2", "10.0.20.12", true);
+  node("worker-3", "10.0.20.13", false);
+  kube.control.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } });
+  sim.control.seedNeighbor({ address: "192.168.1.254", remoteas: "65000", description: "upstream ISP (hand-made)", enabled: "1" });
+
+  step("Setup");
+  console.log(`  Kubernetes API fake   ${kube.url}   nodes: cp-1, worker-1 and worker-2 (labelled homelab/role=worker), worker-3 (not labelled)`);
+  console.log(`  OPNsense 26.1 sim     ${sim.url}   one hand-made neighbor (192.168.1.254) the agent must leave alone`);
+
+  const loaded = loadConfig({
+    OPNSENSE_URL: sim.url,
+    OPNSENSE_API_KEY: DEFAULT_API_KEY,
+    OPNSENSE_API_SECRET: DEFAULT_API_SECRET,
+    BGP_REMOTE_ASN: "64555",
+    BGP_UPDATE_SOURCE: "lan",
+    LB_CLIENT_NETWORKS: "interface=lan source=lan asymmetric=true",
+    DEBOUNCE: "300ms",
+    SYNC_INTERVAL: "5m",
+    LEADER_ELECTION: "false",
+    LOG_LEVEL: "info",
+  });
+  if (!loaded.ok) throw new Error(loaded.errors.join("\n"));
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  let passes: PassReport[] = [];
+  let waiter: (() => void) | null = null;
+  const nextPass = () => new Promise<void>((r) => (waiter = r));
+
+  step("The agent starts (its own log follows)");
+  const firstPass = nextPass();
+  const agent = await startAgent({
+    config: { ...loaded.config, httpPort: 0 },
+    logger: createLogger("info", new LogPrinter()),
+    kubeConfig: kc,
+    tuning: {
+      defaultMetrics: false,
+      onPass: (p) => {
+        passes.push(p);
+        waiter?.();
+      },
+    },
+  });
+  await firstPass;
+  await agent.controller.idle();
+
+  const change = async (title: string, kubectlArgs: string[], fallback: () => void) => {
+    step(title);
+    const pass = nextPass();
+    if (kubectl) {
+      console.log(dim(`  $ kubectl ${kubectlArgs.join(" ")}`));
+      // Asynchronously: the fake API server answering kubectl runs in this very process.
+      try {
+        const r = await promisify(execFile)("kubectl", ["--kubeconfig", kubeconfigPath, "--cache-dir", join(dir, "cache"), ...kubectlArgs], { encoding: "utf8" });
+        process.stdout.write(r.stdout.replace(/^(?=.)/gm, "  "));
+      } catch (err) {
+        console.log(`  kubectl failed (${String(err).split("\n")[0]}); using the fake's control API instead`);
+        fallback();
+      }
+    } else {
+      console.log(dim("  (kubectl not installed: changing the fake through its control API)"));
+      fallback();
+    }
+    await pass;
+    await agent.controller.idle();
+  };
+
+  await change("Enroll worker-3", ["label", "node", "worker-3", "homelab/role=worker"], () => kube.control.labelNode("worker-3", "homelab/role", "worker"));
+  await change("Unlabel worker-1", ["label", "node", "worker-1", "homelab/role-"], () => kube.control.labelNode("worker-1", "homelab/role", null));
+
+  step("A LoadBalancer Service labelled homelab/public-service=true gets 10.96.0.10");
+  let pass = nextPass();
+  kube.control.createService({ namespace: "apps", name: "web", labels: { "homelab/public-service": "true" }, ports: [443], ingress: ["10.96.0.10"] });
+  await pass;
+  await agent.controller.idle();
+
+  showRouter("The router now", sim);
+
+  step("The Service is deleted");
+  pass = nextPass();
+  kube.control.deleteService("apps", "web");
+  await pass;
+  await agent.controller.idle();
+
+  showRouter("The router at the end", sim);
+  const c = sim.control.counters();
+  step("Totals");
+  console.log(`  passes: ${passes.length}   config writes: ${c.writes}   FRR reconfigures: ${c.reconfigures}   alias reloads: ${c.aliasReconfigures}   filter applies: ${c.filterApplies}`);
+  const summary = passes.at(-1);
+  console.log(`  last pass: ${summary?.result}; the hand-made neighbor 192.168.1.254 is ${Object.values(sim.control.state().neighbors).some((n) => n["address"] === "192.168.1.254") ? "untouched" : "GONE (bug!)"}`);
+
+  await agent.stop();
+  await sim.close();
+  await kube.close();
+  rmSync(dir, { recursive: true, force: true });
+  passes = [];
+}
+
+function showRouter(title: string, sim: Awaited<ReturnType<typeof startOpnsenseSimulator>>): void {
+  const state = sim.control.state();
+  const running = new Set(sim.control.running().frr.neighbors.map((n) => n.address));
+  step(`${title}: BGP neighbors (Routing ▸ BGP ▸ Neighbors)`);
+  table(
+    Object.values(state.neighbors).map((n) => ({
+      address: n["address"] ?? "",
+      "remote AS": n["remoteas"] ?? "",
+      "update-source": n["updatesource"] ?? "",
+      "FRR runs it": running.has(n["address"] ?? "") ? "yes" : "no",
+      description: n["description"] ?? "",
+    })),
+    ["address", "remote AS", "update-source", "FRR runs it", "description"],
+  );
+  step(`${title}: aliases (Firewall ▸ Aliases)`);
+  const tables = sim.control.running().pf.tables;
+  table(
+    Object.values(state.aliases).map((a) => ({
+      name: a["name"] ?? "",
+      type: a["type"] ?? "",
+      content: (a["content"] ?? "").split("\n").join(", "),
+      "pf table": (tables[a["name"] ?? ""] ?? []).join(", "),
+    })),
+    ["name", "type", "content", "pf table"],
+  );
+  step(`${title}: rules (Firewall ▸ Rules [new])`);
+  table(
+    Object.values(state.rules).map((r) => ({
+      interface: r["interface"] ?? "",
+      direction: r["direction"] ?? "",
+      protocol: r["protocol"] ?? "",
+      source: r["source_net"] ?? "",
+      destination: `${r["destination_net"] ?? ""}${r["destination_port"] ? `:${r["destination_port"]}` : ""}`,
+      state: r["statetype"] ?? "",
+      description: r["description"] ?? "",
+    })),
+    ["interface", "direction", "protocol", "source", "destination", "state", "description"],
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error("demo failed:", err);
+    process.exit(1);
+  },
+);
