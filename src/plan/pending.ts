@@ -1,0 +1,97 @@
+/**
+ * Saved-but-not-running detection (design §4): a pass that finds nothing to write must still
+ * reconfigure when the previous run saved changes and died before applying them. Derived
+ * from what the router runs, so it survives restarts without any local state.
+ */
+import type { Alias, Neighbor, RouterSnapshot } from "../domain/types.ts";
+import { parseMarker } from "../domain/ownership.ts";
+import { parseIp, parseNetwork } from "../config/net.ts";
+import { ownedFirewallKey, ownedNeighborKey, type Owner } from "./ownership.ts";
+
+/** Why FRR's running neighbors differ from the saved owned ones; empty when they agree or cannot be known. */
+export function frrPendingReasons(actual: RouterSnapshot, owner: Owner): string[] {
+  const running = actual.frrRunning;
+  // Without a running FRR with BGP a reconfigure cannot converge; preflight reports those states.
+  if (running === null || !actual.frr.enabled || actual.frr.manualConfig || !actual.bgp.enabled) return [];
+  const reasons: string[] = [];
+  const saved = new Set(actual.neighbors.map((n) => n.address.toLowerCase()));
+  const ownedSaved = new Map<string, Neighbor>();
+  for (const n of actual.neighbors) {
+    if (ownedNeighborKey(n, owner) !== null) ownedSaved.set(n.address.toLowerCase(), n);
+  }
+
+  for (const [address, n] of ownedSaved) {
+    if (!n.enabled) continue;
+    const live = running.neighbors.get(address);
+    const label = `neighbor ${n.address} (${n.description})`;
+    if (live === undefined) reasons.push(`${label} is saved but FRR does not run it`);
+    else if (n.remoteAs !== null && live.remoteAs !== null && live.remoteAs !== n.remoteAs) {
+      reasons.push(`${label} is saved with remote-as ${n.remoteAs} but FRR runs remote-as ${live.remoteAs}`);
+    }
+  }
+  for (const [address, live] of running.neighbors) {
+    // Peer-group names and other non-address entries are not neighbors the model saves.
+    if (parseIp(address) === null) continue;
+    if (!saved.has(address.toLowerCase())) {
+      reasons.push(`FRR still runs neighbor ${address}, which is no longer saved`);
+      continue;
+    }
+    if (actual.capabilities.frrRendersDescription && live.description !== null) {
+      const m = parseMarker(live.description);
+      if (m !== null && m.owner === owner.ownerId && !ownedSaved.has(address.toLowerCase())) {
+        reasons.push(`FRR runs neighbor ${address} as ${JSON.stringify(live.description)}, which is no longer saved as the agent's`);
+      }
+    }
+  }
+  return reasons;
+}
+
+/** pf shows `10.0.0.1` for `10.0.0.1/32` and masks host bits: compare in that form. */
+export function tableEntry(entry: string): string {
+  const t = entry.trim().toLowerCase();
+  const net = parseNetwork(t);
+  if (net === null) return t;
+  const full = net.family === "inet" ? 32 : 128;
+  if (net.prefix === null || net.prefix === full) return net.address;
+  return `${maskAddress(net.address, net.family, net.prefix)}/${net.prefix}`;
+}
+
+function maskAddress(address: string, family: "inet" | "inet6", prefix: number): string {
+  if (family === "inet") {
+    const n = address.split(".").reduce((acc, o) => (acc << 8n) | BigInt(o), 0n);
+    const masked = n & (((1n << BigInt(prefix)) - 1n) << BigInt(32 - prefix));
+    return [24n, 16n, 8n, 0n].map((s) => String((masked >> s) & 255n)).join(".");
+  }
+  const [head = "", tail = ""] = address.split("::");
+  const h = head === "" ? [] : head.split(":");
+  const tl = address.includes("::") && tail !== "" ? tail.split(":") : [];
+  const groups = [...h, ...Array.from({ length: 8 - h.length - tl.length }, () => "0"), ...tl];
+  const n = groups.reduce((acc, g) => (acc << 16n) | BigInt(`0x${g}`), 0n);
+  const masked = n & (((1n << BigInt(prefix)) - 1n) << BigInt(128 - prefix));
+  const out = Array.from({ length: 8 }, (_, i) => ((masked >> BigInt((7 - i) * 16)) & 0xffffn).toString(16)).join(":");
+  return parseIp(out)?.address ?? out;
+}
+
+function sameTable(a: readonly string[], b: readonly string[]): boolean {
+  const x = [...new Set(a.map(tableEntry))].sort();
+  const y = [...new Set(b.map(tableEntry))].sort();
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+/** Why owned aliases' live pf tables differ from their saved content (unknown tables are skipped). */
+export function aliasPendingReasons(actual: RouterSnapshot, owner: Owner): string[] {
+  const tables = actual.aliasTablesRunning;
+  if (tables === null) return [];
+  const reasons: string[] = [];
+  const owned: Alias[] = actual.aliases.filter((a) => ownedFirewallKey(a, owner) !== null);
+  for (const a of owned) {
+    const live = tables.get(a.name);
+    if (live === undefined) continue;
+    // A disabled alias is loaded as an empty table.
+    const expected = a.enabled ? a.content : [];
+    if (!sameTable(expected, live)) {
+      reasons.push(`alias ${a.name}: pf holds ${live.length} entries but ${expected.length} are saved`);
+    }
+  }
+  return reasons;
+}
