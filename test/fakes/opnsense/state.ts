@@ -230,7 +230,10 @@ export class SimState {
   }
 
   freshPf(): RunningPf {
-    return { rules: [], ruleUuids: [], tables: new Map(), lastFilterApply: null, lastAliasReconfigure: null };
+    // built-in tables exist on every box (see pf.ts builtinAliases)
+    const names = ["bogons", "bogonsv6", "virusprot", "sshlockout", ...Object.keys(INTERFACES).map((i) => `__${i}_network`)];
+    const tables = new Map(names.map((n): [string, string[]] => [n, []]));
+    return { rules: [], ruleUuids: [], tables, lastFilterApply: null, lastAliasReconfigure: null };
   }
 
   reset(): void {

@@ -1,0 +1,248 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Simulator } from "./index.ts";
+import { VERSIONS } from "./index.ts";
+import { at, call, keysOf, rowsOf, start } from "./test-client.ts";
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await start();
+});
+afterAll(async () => sim.close());
+beforeEach(() => sim.control.setVersion("26.1"));
+
+const addAlias = (fields: Record<string, unknown>) => call(sim, "POST", "/api/firewall/alias/addItem", { body: { alias: fields } });
+const host = { name: "k8s_nodes", type: "host", content: "10.0.20.11\n10.0.20.12" };
+
+describe("§5.5 alias names", () => {
+  const REGEX = "The name must start with a letter or single underscore, be less than 32 characters and only consist of alphanumeric characters or underscores.";
+  it.each([
+    ["hyphen", "k8s-lb", REGEX],
+    ["dot", "k8s.lb", REGEX],
+    ["32 chars", "a".repeat(32), REGEX],
+    ["leading __", "__mine", REGEX],
+    ["pf keyword", "table", 'The name cannot be the internally reserved keyword "table".'],
+    ["service name", "bgp", "Reserved protocol or service names may not be used"],
+    ["protocol name", "tcp", "Reserved protocol or service names may not be used"],
+    ["built-in", "bogons", "An alias with this name already exists."],
+    ["interface alias", "__lan_network", undefined],
+    ["empty", "", "A value is required."],
+  ])("%s is rejected", async (_n, name, msg) => {
+    const r = await addAlias({ ...host, name });
+    expect(at(r.json, "result")).toBe("failed");
+    expect(keysOf(at(r.json, "validations"))).toEqual(["alias.name"]);
+    if (msg) {
+      const v = at(r.json, "validations", "alias.name");
+      expect(Array.isArray(v) ? v : [v]).toContain(msg);
+    }
+  });
+
+  it.each(["a", "k8s_lb_ips", "_x1", "A".repeat(31), "BGP"])("%s is accepted", async (name) => {
+    expect(at((await addAlias({ ...host, name })).json, "result")).toBe("saved");
+  });
+
+  it("unique (case-sensitive)", async () => {
+    await addAlias(host);
+    expect(at((await addAlias(host)).json, "validations", "alias.name")).toBe("An alias with this name already exists.");
+    expect(at((await addAlias({ ...host, name: "K8S_NODES" })).json, "result")).toBe("saved");
+  });
+});
+
+describe("§5.3 alias fields", () => {
+  it("type must be sent", async () => {
+    const r = await addAlias({ name: "x1", content: "10.0.0.1" });
+    expect(keysOf(at(r.json, "validations"))).toEqual(["alias.type"]);
+  });
+
+  it.each([
+    ["host rejects CIDR", "host", "10.0.0.0/24", 'Entry "10.0.0.0/24" is not a valid hostname, IP address or range.'],
+    ["network rejects garbage", "network", "10.0.0.0/99", 'Entry "10.0.0.0/99" is not a network.'],
+    ["comma-joined content is one bad entry", "host", "10.0.0.1,10.0.0.2", 'Entry "10.0.0.1,10.0.0.2" is not a valid hostname, IP address or range.'],
+  ])("%s", async (_n, type, content, msg) => {
+    const r = await addAlias({ name: "x1", type, content });
+    expect(at(r.json, "validations", "alias.content")).toBe(msg);
+  });
+
+  it("one message per bad entry", async () => {
+    const r = await addAlias({ name: "x1", type: "host", content: "10.0.0.1\n1.2.3.0/24\n::/0" });
+    expect(at(r.json, "validations", "alias.content")).toHaveLength(2);
+  });
+
+  it.each([
+    ["host", "10.0.0.1\n10.0.0.5-10.0.0.9\n!10.0.0.7\nnode.example.com\n2001:db8::1"],
+    ["network", "10.96.0.0/24\n10.96.1.10\n!10.96.0.128/25\nfd00::/64"],
+    ["port", "80\n8000:8080"],
+  ])("valid %s content", async (type, content) => {
+    expect(at((await addAlias({ name: "x1", type, content })).json, "result")).toBe("saved");
+  });
+
+  it("categories must be uuids", async () => {
+    const cat = sim.control.seedCategory({ name: "agent" });
+    expect(at((await addAlias({ ...host, categories: "agent" })).json, "result")).toBe("failed");
+    expect(at((await addAlias({ ...host, categories: cat })).json, "result")).toBe("saved");
+  });
+});
+
+describe("§5.2 getItem quirks", () => {
+  it("content map: own entries selected plus every other alias name unselected", async () => {
+    const other = sim.control.seedAlias({ name: "other", type: "network", content: "10.1.0.0/16", description: "d" });
+    const uuid = String(at((await addAlias(host)).json, "uuid"));
+    const c = at((await call(sim, "GET", `/api/firewall/alias/getItem/${uuid}`)).json, "alias", "content");
+    expect(at(c, "10.0.20.11")).toEqual({ value: "10.0.20.11", selected: 1 });
+    expect(at(c, "other")).toEqual({ value: "other", selected: 0, description: "d" });
+    expect(at(c, "bogons", "selected")).toBe(0);
+    expect(keysOf(c)).not.toContain("k8s_nodes");
+    expect(other).toBeTruthy();
+  });
+
+  it("empty alias yields one '' entry", async () => {
+    const uuid = sim.control.seedAlias({ name: "empty", type: "host", content: "" });
+    const c = at((await call(sim, "GET", `/api/firewall/alias/getItem/${uuid}`)).json, "alias", "content");
+    expect(at(c, "")).toEqual({ value: "", selected: 1 });
+  });
+
+  it.each(VERSIONS)("unknown uuid: 500 before 26.7, content-only object on 26.7 (%s)", async (v) => {
+    sim.control.setVersion(v);
+    const r = await call(sim, "GET", "/api/firewall/alias/getItem/6f1c2b4e-8d3a-4f5b-9c7d-0e1f2a3b4c5d");
+    if (v === "26.7") {
+      expect(r.status).toBe(200);
+      expect(keysOf(at(r.json, "alias"))).toEqual(["content"]);
+    } else {
+      expect(r.status).toBe(500);
+      expect(r.json).toEqual({ errorMessage: "Unexpected error, check log for details" });
+    }
+  });
+
+  it("model-level alias/get: content holds only own entries", async () => {
+    sim.control.seedAlias({ name: "other", type: "host", content: "10.9.9.9" });
+    const uuid = String(at((await addAlias(host)).json, "uuid"));
+    const c = at((await call(sim, "GET", "/api/firewall/alias/get")).json, "alias", "aliases", "alias", uuid, "content");
+    expect(keysOf(c)).toEqual(["10.0.20.11", "10.0.20.12"]);
+  });
+
+  it("getAliasUUID", async () => {
+    const uuid = String(at((await addAlias(host)).json, "uuid"));
+    expect((await call(sim, "GET", "/api/firewall/alias/getAliasUUID/k8s_nodes")).json).toEqual({ uuid });
+    expect((await call(sim, "GET", "/api/firewall/alias/getAliasUUID/nosuch")).json).toEqual([]);
+  });
+});
+
+describe("§5.1 searchItem", () => {
+  it("type[] and category[] must be arrays; a plain string is a 500", async () => {
+    const cat = sim.control.seedCategory({ name: "agent" });
+    await addAlias({ ...host, categories: cat });
+    await addAlias({ name: "nets", type: "network", content: "10.0.0.0/8" });
+    const byType = rowsOf(await call(sim, "GET", "/api/firewall/alias/searchItem?type[]=network"));
+    expect(byType.map((r) => r["name"])).toEqual(["nets"]);
+    const byCat = await call(sim, "POST", "/api/firewall/alias/searchItem", { body: { category: [cat] } });
+    expect(rowsOf(byCat).map((r) => r["name"])).toEqual(["k8s_nodes"]);
+    expect(rowsOf(byCat)[0]?.["categories_uuid"]).toEqual([cat]);
+    expect((await call(sim, "GET", "/api/firewall/alias/searchItem?type=network")).status).toBe(500);
+    expect((await call(sim, "POST", "/api/firewall/alias/searchItem", { body: { category: cat } })).status).toBe(500);
+  });
+
+  it.each(VERSIONS)("rows: type label ≤25.1, raw + %%type ≥25.7 (%s)", async (v) => {
+    sim.control.setVersion(v);
+    await addAlias(host);
+    const row = rowsOf(await call(sim, "POST", "/api/firewall/alias/searchItem", { body: { searchPhrase: "k8s_nodes" } }))[0];
+    const raw = ["25.7", "26.1", "26.7"].includes(v);
+    expect(row?.["type"]).toBe(raw ? "host" : "Host(s)");
+    expect(row?.["%type"]).toBe(raw ? "Host(s)" : undefined);
+  });
+
+  it("built-in aliases are listed", async () => {
+    const names = rowsOf(await call(sim, "GET", "/api/firewall/alias/searchItem")).map((r) => r["name"]);
+    expect(names).toEqual(expect.arrayContaining(["bogons", "bogonsv6", "virusprot", "sshlockout", "__lan_network"]));
+  });
+});
+
+describe("§5.1/§5.4 set, rename, delete in use", () => {
+  it("rename rewrites MVC rule references and nested alias content", async () => {
+    const uuid = String(at((await addAlias(host)).json, "uuid"));
+    const rule = sim.control.seedRule({ interface: "lan", source_net: "k8s_nodes", description: "r" });
+    sim.control.seedAlias({ name: "group", type: "host", content: "k8s_nodes" });
+    expect((await call(sim, "POST", `/api/firewall/alias/setItem/${uuid}`, { body: { alias: { name: "k8s_workers" } } })).json).toEqual({ result: "saved" });
+    expect(sim.control.state().rules[rule]?.["source_net"]).toBe("k8s_workers");
+    expect(Object.values(sim.control.state().aliases).find((a) => a["name"] === "group")?.["content"]).toBe("k8s_workers");
+  });
+
+  it.each(VERSIONS)("delete refused while an MVC rule uses it (%s)", async (v) => {
+    sim.control.setVersion(v);
+    const uuid = String(at((await addAlias(host)).json, "uuid"));
+    const rule = sim.control.seedRule({ interface: "lan", destination_net: "k8s_nodes", description: "agent" });
+    const r = await call(sim, "POST", `/api/firewall/alias/delItem/${uuid}`);
+    expect(r.status).toBe(500);
+    expect(at(r.json, "errorTitle")).toBe("Alias in use");
+    const msg = String(at(r.json, "errorMessage"));
+    expect(msg.startsWith(v === "26.7" ? "Cannot delete alias k8s_nodes. Currently in use by" : "Cannot delete alias. Currently in use by")).toBe(true);
+    await call(sim, "POST", `/api/firewall/filter/delRule/${rule}`);
+    expect((await call(sim, "POST", `/api/firewall/alias/delItem/${uuid}`)).json).toEqual({ result: "deleted" });
+  });
+
+  it("toggleItem", async () => {
+    const uuid = String(at((await addAlias(host)).json, "uuid"));
+    expect((await call(sim, "POST", `/api/firewall/alias/toggleItem/${uuid}/0`)).json).toEqual({ result: "Disabled", changed: true });
+  });
+});
+
+describe("§4.7 alias reconfigure", () => {
+  it("loads tables (disabled alias → empty table) and reloads rules", async () => {
+    sim.control.seedAlias({ name: "on", type: "host", content: "10.0.0.1\n10.0.0.2" });
+    sim.control.seedAlias({ name: "off", type: "host", content: "10.0.0.3", enabled: "0" });
+    sim.control.seedRule({ interface: "lan", destination_net: "on", description: "r" });
+    expect((await call(sim, "POST", "/api/firewall/alias/reconfigure")).json).toEqual({ status: "ok" });
+    const pf = sim.control.running().pf;
+    expect(pf.tables["on"]).toEqual(["10.0.0.1", "10.0.0.2"]);
+    expect(pf.tables["off"]).toEqual([]);
+    expect(pf.rules).toHaveLength(1);
+    expect(sim.control.counters().aliasReconfigures).toBe(1);
+  });
+
+  it("listCategories counts aliases", async () => {
+    const cat = sim.control.seedCategory({ name: "agent" });
+    await addAlias({ ...host, categories: cat });
+    expect(at((await call(sim, "GET", "/api/firewall/alias/listCategories")).json, "rows", 0, "used")).toBe(1);
+  });
+});
+
+describe("§5.6 alias_util", () => {
+  it("add persists for host/network (network gets /32), then the pf table", async () => {
+    const uuid = sim.control.seedAlias({ name: "nets", type: "network", content: "10.0.0.0/8" });
+    const r = await call(sim, "POST", "/api/firewall/alias_util/add/nets", { body: { address: "10.96.0.10" } });
+    expect(r.json).toEqual({ status: "done" });
+    expect(sim.control.state().aliases[uuid]?.["content"]).toBe("10.0.0.0/8\n10.96.0.10/32");
+    expect(sim.control.running().pf.tables["nets"]).toContain("10.96.0.10");
+    const list = await call(sim, "GET", "/api/firewall/alias_util/list/nets");
+    expect(rowsOf(list).map((x) => x["ip"])).toContain("10.96.0.10");
+  });
+
+  it("quirks: upper-case hex is not an address, unknown alias, first entry re-appended", async () => {
+    const uuid = sim.control.seedAlias({ name: "hosts", type: "host", content: "10.0.0.1" });
+    expect((await call(sim, "POST", "/api/firewall/alias_util/add/hosts", { body: { address: "FD00::1" } })).json).toEqual({ status: "not_an_address" });
+    expect((await call(sim, "POST", "/api/firewall/alias_util/add/nosuch", { body: { address: "10.0.0.9" } })).json).toEqual({
+      status: "failed",
+      status_msg: "nonexistent alias nosuch",
+    });
+    await call(sim, "POST", "/api/firewall/alias_util/add/hosts", { body: { address: "10.0.0.1" } });
+    expect(sim.control.state().aliases[uuid]?.["content"]).toBe("10.0.0.1\n10.0.0.1");
+  });
+
+  it("add of a CIDR to a host alias → 500 (validated persist)", async () => {
+    sim.control.seedAlias({ name: "hosts", type: "host", content: "10.0.0.1" });
+    expect((await call(sim, "POST", "/api/firewall/alias_util/add/hosts", { body: { address: "10.0.0.0/24" } })).status).toBe(500);
+  });
+
+  it("delete removes address and address/32; flush only touches pf", async () => {
+    const uuid = sim.control.seedAlias({ name: "nets", type: "network", content: "10.0.0.0/8\n10.96.0.10/32" });
+    await call(sim, "POST", "/api/firewall/alias/reconfigure");
+    expect((await call(sim, "POST", "/api/firewall/alias_util/delete/nets", { body: { address: "10.96.0.10" } })).json).toEqual({ status: "done" });
+    expect(sim.control.state().aliases[uuid]?.["content"]).toBe("10.0.0.0/8");
+    await call(sim, "POST", "/api/firewall/alias_util/flush/nets");
+    expect(sim.control.running().pf.tables["nets"]).toEqual([]);
+    expect(sim.control.state().aliases[uuid]?.["content"]).toBe("10.0.0.0/8");
+  });
+
+  it("aliases lists pf table names", async () => {
+    const r = await call(sim, "GET", "/api/firewall/alias_util/aliases");
+    expect(r.json).toEqual(expect.arrayContaining(["bogons", "sshlockout"]));
+  });
+});
