@@ -235,6 +235,12 @@ async function verifyReachable(opts: ApplyOptions, done: readonly { op: Operatio
     if (attempt < r.attempts) await sleep(r.intervalMs);
   }
   const ruleChanges = done.flatMap((d) => (d.op.kind.endsWith("-rule") ? [{ ...d, key: keyOf(d.op) }] : []));
+  if (ruleChanges.length === 0) {
+    // Only alias contents changed; those only widen the agent's own pass rules, so they cannot be
+    // what cut us off. Nothing of ours to undo.
+    logger.error({}, "OPNsense API unreachable after a firewall apply that changed no agent rules; nothing to undo");
+    return null;
+  }
   logger.error(
     { rules: ruleChanges.map((d) => d.key), serverRollbackArmed: revision !== null },
     "OPNSENSE API UNREACHABLE AFTER FIREWALL APPLY: undoing the rule changes of this pass; firewall changes stay suspended until the agent restarts",

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { aliasByName, actionCalls, neighbors, rules, writeCalls } from "./helpers.ts";
+import { aliasByName, actionCalls, calls, neighbors, rules, writeCalls } from "./helpers.ts";
 import { startWorld, VERSIONS, type World } from "./world.ts";
 
 const MARK = "opnsense-bgp-agent:default";
@@ -60,6 +60,35 @@ describe.each(VERSIONS)("agent core against OPNsense %s", (version) => {
     expect(summary).toMatchObject({ result: "success", nodes: 3 });
   });
 
+  it("one node added: the reads of one pass, then exactly these writes and applies, in this order", async () => {
+    await enrollThree();
+    w.sim.control.clearLog();
+    w.addWorker("worker-4", "10.0.20.14");
+    await w.settle(() => neighbors(w.sim).length === 4 && w.sim.control.running().frr.neighbors.length === 4, "worker-4 running");
+    const all = calls(w.sim);
+    const reads = all.slice(0, 7);
+    // The pass reads in parallel, so their order is not fixed; what they are is.
+    expect([...reads].sort()).toEqual(
+      [
+        "GET /api/quagga/general/get",
+        "GET /api/quagga/bgp/get",
+        "GET /api/firewall/category/searchItem",
+        "GET /api/firewall/alias/get",
+        "GET /api/firewall/filter/get",
+        "GET /api/quagga/diagnostics/generalrunningconfig",
+        "GET /api/firewall/alias_util/list/k8s_bgp_nodes",
+      ].sort(),
+    );
+    expect(all.slice(7)).toEqual([
+      "POST /api/quagga/bgp/setNeighbor/{uuid}",
+      "POST /api/firewall/alias/setItem/{uuid}",
+      "POST /api/quagga/service/reconfigure",
+      "POST /api/firewall/alias/reconfigure",
+      // the reachability check after the firewall apply
+      "GET /api/quagga/general/get",
+    ]);
+  });
+
   it("unlabelling removes the neighbor, deleting removes it, an IP change updates in place", async () => {
     await enrollThree();
     const before = neighbors(w.sim);
@@ -105,6 +134,7 @@ describe.each(VERSIONS)("agent core against OPNsense %s", (version) => {
     await w.agent?.controller.runNow("resync", { fresh: true });
     expect(writeCalls(w.sim)).toEqual([]);
     expect(actionCalls(w.sim)).toEqual([]);
+    expect(calls(w.sim)).toHaveLength(7);
     await w.stopAgent();
     w.sim.control.clearLog();
     await w.startAgent();

@@ -1,24 +1,27 @@
 import type { Simulator } from "../fakes/opnsense/index.ts";
 
 export type Fields = Record<string, string>;
+type Row = Fields & { uuid: string };
+
+function rows(items: Record<string, Fields>): Row[] {
+  return Object.entries(items).map(([uuid, f]): Row => Object.assign({}, f, { uuid }));
+}
 
 /** Saved neighbors as a list (uuid included), sorted by address. */
-export function neighbors(sim: Simulator): (Fields & { uuid: string })[] {
-  return Object.entries(sim.control.state().neighbors)
-    .map(([uuid, f]) => ({ ...f, uuid }))
-    .sort((a, b) => (a["address"] ?? "").localeCompare(b["address"] ?? ""));
+export function neighbors(sim: Simulator): Row[] {
+  return rows(sim.control.state().neighbors).sort((a, b) => (a["address"] ?? "").localeCompare(b["address"] ?? ""));
 }
 
-export function aliases(sim: Simulator): (Fields & { uuid: string })[] {
-  return Object.entries(sim.control.state().aliases).map(([uuid, f]) => ({ ...f, uuid }));
+export function aliases(sim: Simulator): Row[] {
+  return rows(sim.control.state().aliases);
 }
 
-export function aliasByName(sim: Simulator, name: string): (Fields & { uuid: string }) | undefined {
+export function aliasByName(sim: Simulator, name: string): Row | undefined {
   return aliases(sim).find((a) => a["name"] === name);
 }
 
-export function rules(sim: Simulator): (Fields & { uuid: string })[] {
-  return Object.entries(sim.control.state().rules).map(([uuid, f]) => ({ ...f, uuid }));
+export function rules(sim: Simulator): Row[] {
+  return rows(sim.control.state().rules);
 }
 
 /** API calls as `METHOD path` with UUIDs replaced by `{uuid}`, the simulator's control calls left out. */

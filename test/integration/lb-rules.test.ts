@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { waitFor } from "../helpers/wait.ts";
 import { actionCalls, aliasByName, rules, writeCalls } from "./helpers.ts";
 import { startWorld, type SimVersion, type World } from "./world.ts";
 
@@ -134,16 +135,23 @@ describe("LB rules: safety", () => {
   });
 
   it("undoes its new rules when the API stops answering after the apply, and suspends firewall changes", async () => {
-    w = await lbWorld("26.7");
+    w = await lbWorld("26.7", { LB_ACCESS_SCOPE: "ports" });
     await w.startAgent();
-    await w.settle(() => lbRules(w).length === 1, "LB rule");
+    const portRules = () => rules(w.sim).filter((r) => r["destination_port"] !== "179");
+    await w.settle(() => portRules().length === 1, "rule for web:443");
     w.sim.control.lockoutAfterNextApply("refuse");
     w.kube.control.createService({ namespace: "apps", name: "ssh", labels: PUBLIC, ports: [22], ingress: ["10.96.0.22"] });
-    await w.settle(() => w.logs.raw.some((l) => l.includes("UNREACHABLE AFTER FIREWALL APPLY")), "lockout detected");
+    // The pass is still running (it keeps trying to undo), so wait for the log line, not for idle.
+    await waitFor(() => w.logs.raw.some((l) => l.includes("UNREACHABLE AFTER FIREWALL APPLY")), "lockout detected");
+    expect(portRules()).toHaveLength(2);
     w.sim.control.restoreAccess();
-    await w.settle(() => w.logs.raw.some((l) => l.includes("undid")), "undo finished");
-    expect(lbRules(w)).toHaveLength(1);
+    await w.settle(() => w.logs.raw.some((l) => l.includes("undid 1 rule change")), "undo finished");
+    expect(portRules().map((r) => r["destination_port"])).toEqual(["443"]);
     expect(w.logs.withMsg("sync complete").at(-1)?.["result"]).toBe("partial");
+    // Firewall changes stay suspended: the next pass does not recreate the rule.
+    await w.agent?.controller.runNow("resync", { fresh: true });
+    expect(portRules()).toHaveLength(1);
+    expect(w.logs.text()).toContain("firewall changes are suspended");
   });
 });
 
