@@ -165,7 +165,8 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
 }
 
 function targetOf(op: Operation): string {
-  return `${op.kind} ${keyOf(op)}`;
+  const setting = describeOperation(op)["setting"];
+  return `${op.kind} ${keyOf(op)}${typeof setting === "string" ? ` (${setting})` : ""}`;
 }
 
 async function execute(

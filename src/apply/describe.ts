@@ -11,9 +11,15 @@ export function keyOf(op: Operation): string {
   return op.kind === "create-category" ? op.name : op.key;
 }
 
+/** LB rule keys start with `lb <entry number>`: name the setting the rule comes from. */
+function settingOf(op: Operation): Record<string, string> {
+  const m = op.kind.endsWith("-rule") ? /^lb (\d+) /.exec(keyOf(op)) : null;
+  return m ? { setting: `LB_CLIENT_NETWORKS entry ${m[1]}` } : {};
+}
+
 /** The log fields an operator greps for: what, which object, and which fields changed. Never secrets. */
 export function describeOperation(op: Operation): Record<string, string | readonly string[]> {
-  const base: Record<string, string | readonly string[]> = { operation: op.kind, object: objectKindOf(op) };
+  const base: Record<string, string | readonly string[]> = { operation: op.kind, object: objectKindOf(op), ...settingOf(op) };
   switch (op.kind) {
     case "create-category":
       return { ...base, name: op.name };

@@ -121,6 +121,12 @@ export function createController(opts: ControllerOptions): Controller {
         caps = pre.capabilities;
         for (const w of pre.warnings) logger.warn({ warning: w }, "opnsense preflight warning");
         logger.info({ opnsense: caps.versionRange, statetype: caps.ruleStatetype, directionAny: caps.ruleDirectionAny }, "opnsense capabilities detected");
+        const sloppy = config.lb.clientNetworks.filter((n) => n.asymmetric);
+        if (!caps.ruleStatetype && sloppy.length > 0)
+          logger.warn(
+            { opnsense: caps.versionRange, entries: sloppy.map((n) => n.raw) },
+            "this OPNsense has no state type in its filter API (24.x): asymmetric LB_CLIENT_NETWORKS entries cannot get sloppy rules and are skipped; upgrade to 25.1 or later",
+          );
       }
       const view = fresh ? await cluster.listFresh() : cluster.view();
       const want: DesiredState = computeDesired(view, config, caps);

@@ -155,6 +155,35 @@ describe("LB rules: safety", () => {
   });
 });
 
+describe("LB rules: bad input", () => {
+  it("an interface OPNsense does not have fails for that entry only, naming the entry", async () => {
+    w = await lbWorld("26.1", { LB_CLIENT_NETWORKS: `${ASYM_LAN}; interface=opt9 source=192.168.50.0/24` });
+    await w.startAgent();
+    await w.settle(() => lbRules(w).length === 1 && w.logs.withMsg("opnsense write failed").length > 0, "entry 1 synced, entry 2 failed");
+    const failure = w.logs.withMsg("opnsense write failed")[0];
+    expect(failure).toMatchObject({ setting: "LB_CLIENT_NETWORKS entry 2" });
+    expect(String(failure?.["error"])).toMatch(/rule\.interface/);
+    expect(lbRules(w)[0]).toMatchObject({ interface: "lan", direction: "any" });
+    expect(rules(w.sim).some((r) => r["destination_port"] === "179")).toBe(true);
+  });
+
+  it("IPv6 LB addresses get inet6 rules next to the inet ones", async () => {
+    w = await lbWorld("26.1", { LB_CLIENT_NETWORKS: "interface=lan source=lan" });
+    w.kube.control.createService({ namespace: "apps", name: "v6", labels: PUBLIC, ports: [80], ingress: ["fd00:96::10"] });
+    await w.startAgent();
+    await w.settle(() => lbRules(w).length === 2, "inet and inet6 rules");
+    expect(lbRules(w).map((r) => r["ipprotocol"]).sort()).toEqual(["inet", "inet6"]);
+    expect(aliasByName(w.sim, "k8s_lb_addresses")?.["content"]).toBe("10.96.0.10\nfd00:96::10");
+  });
+
+  it("24.7 says at start that sloppy rules are unavailable", async () => {
+    w = await lbWorld("24.7");
+    await w.startAgent();
+    await w.settle(() => w.logs.withMsg("sync complete").length > 0, "first pass");
+    expect(w.logs.text()).toMatch(/no state type in its filter API \(24\.x\)/);
+  });
+});
+
 describe("LB_ACCESS_SCOPE=ports", () => {
   it("one rule per service address, port and protocol; loadBalancerSourceRanges become the sources", async () => {
     w = await lbWorld("26.1", { LB_ACCESS_SCOPE: "ports", LB_CLIENT_NETWORKS: "interface=lan source=lan" });
