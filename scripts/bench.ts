@@ -22,6 +22,7 @@ import { calls, neighbors } from "../test/integration/helpers.ts";
 import { baseEnv, configFrom, startWorld } from "../test/integration/world.ts";
 import { startOpnsenseSimulator } from "../test/fakes/opnsense/index.ts";
 import { waitFor } from "../test/helpers/wait.ts";
+import { CAPS } from "../test/unit/desired/fixtures.ts";
 
 const N = Number(process.env["BENCH_NODES"] ?? 5000);
 const WRITE = /\/(set|add|del)[A-Z]/;
@@ -81,17 +82,7 @@ function nodes(n: number): NodeView[] {
 function pureMiddle(): void {
   console.log(`\nPure middle for ${N} nodes (computeDesired + computePlan, no I/O)`);
   const config = configFrom(baseEnv({ url: "http://127.0.0.1:1" } as never));
-  const caps: RouterSnapshot["capabilities"] = {
-    versionRange: "26.1.x",
-    ruleStatetype: true,
-    ruleDirectionAny: true,
-    gridRawValues: true,
-    savepoint: true,
-    applyRefreshesAliases: true,
-    neighborFields: ["enabled", "address", "remoteas", "updatesource", "description"],
-    frrRendersDescription: true,
-    peerGroups: true,
-  };
+  const caps = CAPS["26.1"];
   const view: ClusterView = { nodes: nodes(N), services: [] };
   const desired = computeDesired(view, config, caps);
   // The router as it looks after a successful sync: every desired object, owned.

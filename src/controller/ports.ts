@@ -1,12 +1,9 @@
-import type { Capabilities, RouterSnapshot } from "../domain/types.ts";
 import type { RouterWriter } from "../apply/ports.ts";
 import type { ClusterView } from "../cluster/types.ts";
+import type { OpnsenseClient } from "../opnsense/index.ts";
 
-/** What a pass reads from OPNsense. Implemented by the OPNsense client. */
-export type RouterReader = {
-  preflight(): Promise<{ capabilities: Capabilities; warnings: string[] }>;
-  readSnapshot(caps: Capabilities, opts: { aliasNames: string[] }): Promise<RouterSnapshot>;
-};
+/** What a pass reads from OPNsense. */
+export type RouterReader = Pick<OpnsenseClient, "preflight" | "readSnapshot">;
 
 export type Router = RouterReader & RouterWriter;
 

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { AliasSpec, Capabilities, NeighborSpec, RouterSnapshot, RuleSpec } from "../domain/types.ts";
 import { OpnsenseError } from "./errors.ts";
 import { createHttp } from "./http.ts";
-import type { RequestEvent } from "./http.ts";
+import type { HttpOptions } from "./http.ts";
 import * as bgp from "./bgp.ts";
 import type { NeighborWriteContext } from "./bgp.ts";
 import * as filter from "./filter.ts";
@@ -17,27 +17,9 @@ import type { PreflightResult } from "./preflight.ts";
 import { readSnapshot } from "./snapshot.ts";
 import type { SnapshotOptions } from "./snapshot.ts";
 
-export type OpnsenseClientOptions = {
-  readonly url: string;
-  readonly apiKey: string;
-  readonly apiSecret: string;
-  /** Contents of OPNSENSE_CA_FILE. */
-  readonly caPem?: string | null;
-  /** Name to verify when connecting by IP (OPNsense's self-signed cert has no IP SAN). */
-  readonly tlsServerName?: string | null;
-  readonly tlsInsecure?: boolean;
-  /** Per request. */
-  readonly timeoutMs: number;
+export type OpnsenseClientOptions = HttpOptions & {
   /** reconfigure/apply (configd may take up to 120 s); default max(timeoutMs, 150_000). */
   readonly actionTimeoutMs?: number;
-  /** Transient failures only; default 3. */
-  readonly retries?: number;
-  /** Default 500. */
-  readonly retryMinTimeoutMs?: number;
-  /** Debug line per request (method, endpoint, status, ms); never the Authorization header. */
-  readonly logger?: Logger;
-  /** Per HTTP attempt, for metrics; endpoint has no ids, e.g. "quagga/bgp/setNeighbor". */
-  readonly onRequest?: (e: RequestEvent) => void;
 };
 
 export type OpnsenseClient = {

@@ -3,7 +3,19 @@ import { describe, expect, it } from "vitest";
 import { applyPlan } from "../../../src/apply/apply.ts";
 import type { RouterWriter } from "../../../src/apply/ports.ts";
 import type { Operation, Plan } from "../../../src/plan/types.ts";
-import { CAPS_26_1, emptySnapshot, neighborSpec, ruleSpec } from "../../helpers/fixtures.ts";
+import type { NeighborSpec, RuleSpec } from "../../../src/domain/types.ts";
+import { CAPS } from "../desired/fixtures.ts";
+import { neighbor, rule as ruleRow, snapshot as emptySnapshot } from "../plan/helpers.ts";
+
+const CAPS_26_1 = CAPS["26.1"];
+function neighborSpec(address: string, node: string): NeighborSpec {
+  const { uuid: _u, ...spec } = neighbor("-", address, `opnsense-bgp-agent:default node=${node}`);
+  return spec;
+}
+function ruleSpec(key: string): RuleSpec {
+  const { uuid: _u, categories: _c, ...spec } = ruleRow("-", `opnsense-bgp-agent:default ${key}`, []);
+  return spec;
+}
 
 /** Records every call in order; behaviour per method can be overridden. The unit under test is applyPlan. */
 function recordingWriter(over: Partial<RouterWriter> = {}) {
@@ -164,7 +176,7 @@ describe("applyPlan", () => {
   });
 
   it("restores the previous body of a rule it updated when locked out", async () => {
-    const before = { uuid: "r1", categories: ["c1"], ...ruleSpec("bgp-peers"), destinationPort: "1179" };
+    const before = ruleRow("r1", "opnsense-bgp-agent:default bgp-peers", ["c1"], { destinationPort: "1179" });
     const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }], rules: [before] });
     const bodies: string[] = [];
     const { writer } = recordingWriter({
