@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_API_SECRET } from "../fakes/opnsense/index.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -82,6 +85,28 @@ describe("OPNsense faults", () => {
     const failure = w.logs.withMsg("opnsense write failed")[0];
     expect(String(failure?.["error"])).toMatch(/rule\.interface/);
     expect(rules(w.sim)).toEqual([]);
+  });
+});
+
+describe("TLS", () => {
+  it("refuses OPNsense's self-signed certificate by default and trusts it with OPNSENSE_CA_FILE + OPNSENSE_TLS_SERVER_NAME", async () => {
+    w = await startWorld({ agent: false, tls: true });
+    expect(w.sim.url).toMatch(/^https:\/\/127\.0\.0\.1:/);
+    w.addWorker("worker-1", "10.0.20.11");
+    await w.startAgent();
+    await waitFor(() => w.logs.withMsg("opnsense preflight failed").length > 0, "TLS failure reported");
+    expect(w.logs.withMsg("opnsense preflight failed")[0]?.["error"]).toMatch(/TLS connection .* failed/);
+    expect(neighbors(w.sim)).toEqual([]);
+    await w.stopAgent();
+
+    const dir = mkdtempSync(join(tmpdir(), "agent-ca-"));
+    writeFileSync(join(dir, "ca.pem"), w.sim.caPem ?? "");
+    // The certificate names only the DNS name (like OPNsense's), so connecting by IP needs the server name.
+    await w.startAgent({ OPNSENSE_CA_FILE: join(dir, "ca.pem") });
+    await waitFor(() => w.logs.raw.some((l) => /does not match|altnames/i.test(l)), "hostname mismatch reported");
+    await w.stopAgent();
+    await w.startAgent({ OPNSENSE_CA_FILE: join(dir, "ca.pem"), OPNSENSE_TLS_SERVER_NAME: "opnsense.home.arpa" });
+    await w.settle(() => neighbors(w.sim).length === 1, "synced over verified TLS");
   });
 });
 

@@ -71,8 +71,8 @@ export function configFrom(env: Record<string, string>): Config {
   return { ...loaded.config, httpPort: 0 };
 }
 
-export async function startWorld(o: { version?: SimVersion; env?: Record<string, string>; agent?: boolean } = {}): Promise<World> {
-  const sim = await startOpnsenseSimulator({ version: o.version ?? "26.1", authFailDelayMs: 0 });
+export async function startWorld(o: { version?: SimVersion; env?: Record<string, string>; agent?: boolean; tls?: boolean } = {}): Promise<World> {
+  const sim = await startOpnsenseSimulator({ version: o.version ?? "26.1", authFailDelayMs: 0, ...(o.tls ? { tls: { hostname: "opnsense.home.arpa" } } : {}) });
   const kube = await startKubeFake({});
   kube.control.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } });
   const kc = new KubeConfig();
