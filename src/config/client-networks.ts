@@ -1,5 +1,5 @@
 import type { LbClientNetwork } from "./types.ts";
-import { parseNetwork } from "./net.ts";
+import { parseNetwork } from "../domain/net.ts";
 
 /**
  * `LB_CLIENT_NETWORKS`: the client networks allowed to reach the LoadBalancer addresses.

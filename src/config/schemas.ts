@@ -7,7 +7,7 @@ import { z } from "zod";
 import { INTERFACE_NAME_RE, parseClientNetworks } from "./client-networks.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { labelSelectorProblem } from "./label-selector.ts";
-import { parseNetwork, sortNetworks } from "./net.ts";
+import { parseNetwork, sortNetworks } from "../domain/net.ts";
 import { aliasNameProblem, aliasNames, OWNER_ID_MAX_LENGTH, OWNER_ID_PATTERN } from "../domain/names.ts";
 import type { LbAccessScope, LbClientNetwork, Policy } from "./types.ts";
 

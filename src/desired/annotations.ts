@@ -1,5 +1,5 @@
 /** Per-node overrides (design §6), prefix `opnsense-bgp-agent/`. A bad value is an error on that node only. */
-import { parseIp } from "../config/net.ts";
+import { parseIp } from "../domain/net.ts";
 
 export const ANNOTATION_ADDRESS = "opnsense-bgp-agent/address";
 export const ANNOTATION_ASN = "opnsense-bgp-agent/asn";

@@ -7,7 +7,7 @@ import type { Capabilities, IpProtocol, RuleDirection, RuleSpec } from "../domai
 import type { ServiceView } from "../cluster/types.ts";
 import type { Config, LbClientNetwork } from "../config/types.ts";
 import type { DesiredAlias, DesiredRule, Problem } from "./types.ts";
-import { parseIp, parseNetwork, type IpFamily } from "../config/net.ts";
+import { parseIp, parseNetwork, type IpFamily } from "../domain/net.ts";
 import { formatMarker, objectKey } from "../domain/ownership.ts";
 import { lbAliasName } from "../domain/names.ts";
 import { canonicalContent } from "./bgp-firewall.ts";

@@ -2,7 +2,7 @@ import type { Capabilities } from "../domain/types.ts";
 import type { NodeView } from "../cluster/types.ts";
 import type { Config } from "../config/types.ts";
 import type { DesiredNeighbor, Problem } from "./types.ts";
-import { parseIp } from "../config/net.ts";
+import { parseIp } from "../domain/net.ts";
 import { formatMarker, neighborKey } from "../domain/ownership.ts";
 import { ANNOTATION_ADDRESS, ANNOTATION_ASN, ANNOTATION_SKIP, parseAddressAnnotation, parseAsnAnnotation, parseSkipAnnotation } from "./annotations.ts";
 

@@ -5,7 +5,7 @@
  */
 import type { Alias, Neighbor, RouterSnapshot } from "../domain/types.ts";
 import { parseMarker } from "../domain/ownership.ts";
-import { parseIp, parseNetwork } from "../config/net.ts";
+import { parseIp, parseNetwork } from "../domain/net.ts";
 import { ownedFirewallKey, ownedNeighborKey, type Owner } from "./ownership.ts";
 
 /** Why FRR's running neighbors differ from the saved owned ones; empty when they agree or cannot be known. */

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { parseClientNetworks } from "../../../src/config/client-networks.ts";
 import { formatDuration, parseDuration } from "../../../src/config/duration.ts";
 import { labelSelectorProblem } from "../../../src/config/label-selector.ts";
-import { compareNetworks, parseIp, parseNetwork, sortNetworks } from "../../../src/config/net.ts";
+import { compareNetworks, parseIp, parseNetwork, sortNetworks } from "../../../src/domain/net.ts";
 
 describe("parseDuration", () => {
   test.each([
