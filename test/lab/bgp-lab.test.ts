@@ -1,0 +1,133 @@
+// BGP lab (design §8.3): real FRR (zebra + bgpd) in a router namespace on a bridge named like
+// the OPNsense LAN NIC, gobgpd in node namespaces playing the Cilium speakers. The OPNsense
+// simulator's running FRR state is bridged into the real FRR with frr-reload.py, the way os-frr's
+// service/reconfigure does it. Root only; skips with the reason in the suite name otherwise.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLab, labSkipReason, type Lab } from "./netns.ts";
+import { startAgentWorld, startSimWorld } from "./harness.ts";
+import { eventually } from "./wait.ts";
+
+const skipReason = await labSkipReason();
+if (skipReason !== null) console.warn(`[bgp-lab] skipped: ${skipReason}`);
+
+const W1 = { name: "worker-1", ip: "10.0.20.11", lb: "10.96.0.11/32" };
+const W2 = { name: "worker-2", ip: "10.0.20.12", lb: "10.96.0.12/32" };
+/** announced by both nodes (ECMP) */
+const SHARED_LB = "10.96.0.10/32";
+const VERSION = "26.7";
+
+function neighborFields(w: { name: string; ip: string }): Record<string, string> {
+  return {
+    enabled: "1",
+    address: w.ip,
+    remoteas: "64555",
+    updatesource: "lan",
+    connecttimer: "5",
+    description: `opnsense-bgp-agent:default node=${w.name}`,
+  };
+}
+
+describe.skipIf(skipReason !== null)(
+  skipReason !== null ? `BGP lab — SKIPPED: ${skipReason}` : "BGP lab: real FRR + gobgpd in network namespaces",
+  () => {
+    let lab: Lab | null = null;
+    const L = (): Lab => {
+      if (lab === null) throw new Error("lab not created");
+      return lab;
+    };
+
+    beforeAll(async () => {
+      lab = await createLab({ nodes: [W1, W2] });
+      for (const w of [W1, W2]) {
+        await lab.node(w.name).announce(w.lb);
+        await lab.node(w.name).announce(SHARED_LB);
+      }
+    }, 30_000);
+
+    afterAll(async () => {
+      await lab?.teardown();
+    }, 30_000);
+
+    const established = async (ip: string): Promise<boolean> => (await L().frr.summary()).get(ip)?.state === "Established";
+    const inRib = async (prefix: string, via: string): Promise<boolean> =>
+      ((await L().frr.rib()).get(prefix) ?? []).some((p) => p.nexthops.includes(via));
+    const inKernel = async (prefix: string, via: string): Promise<boolean> =>
+      (await L().frr.kernelRoutes()).get(prefix)?.gateways.includes(via) ?? false;
+
+    it("simulator reconfigure → rendered frr.conf → frr-reload → real session and routes", async () => {
+      const w = await startSimWorld(L(), VERSION);
+      try {
+        w.sim.control.seedNeighbor(neighborFields(W1));
+        expect(await w.api("POST", "/api/quagga/service/reconfigure", {})).toEqual({ status: "ok" });
+        await eventually(`FRR session to ${W1.ip} Established`, () => established(W1.ip), w.diagnostics);
+        await eventually(`${W1.lb} via ${W1.ip} in FRR's RIB`, () => inRib(W1.lb, W1.ip), w.diagnostics);
+        await eventually(`${W1.lb} via ${W1.ip} in the router's kernel table`, () => inKernel(W1.lb, W1.ip), w.diagnostics);
+
+        // the simulator's `lan` became the lab's LAN device in the real FRR
+        const running = await L().frr.runningConfig();
+        expect(running).toContain(`neighbor ${W1.ip} update-source ${L().routerDevice}`);
+        expect(running).toContain(`neighbor ${W1.ip} timers connect 5`);
+        const nb = (await L().frr.neighbors()).get(W1.ip);
+        expect(nb?.nbrDesc).toBe(`opnsense-bgp-agent:default node=${W1.name}`);
+        expect(w.bridge.failures).toEqual([]);
+        expect(w.bridge.applies.at(-1)?.method).toBe(L().frr.applyMethod);
+      } finally {
+        await w.close();
+      }
+    }, 60_000);
+
+    it("agent: label → session + routes; second node keeps the first session; unlabel → neighbor and routes gone", async () => {
+      const w = await startAgentWorld(L(), VERSION);
+      try {
+        const k = w.kube.control;
+        for (const n of [W1, W2]) {
+          k.createNode({ name: n.name, addresses: [{ type: "InternalIP", address: n.ip }, { type: "Hostname", address: n.name }] });
+        }
+        // a node outside the selector gets no neighbor
+        await w.agent.controller.idle();
+        expect((await L().frr.neighbors()).size).toBe(0);
+
+        // 1. label worker-1
+        k.labelNode(W1.name, "homelab/role", "worker");
+        await eventually(`FRR session to ${W1.ip} Established after labelling ${W1.name}`, () => established(W1.ip), w.diagnostics);
+        await eventually(`${W1.lb} via ${W1.ip} in FRR's RIB`, () => inRib(W1.lb, W1.ip), w.diagnostics);
+        await eventually(`${W1.lb} via ${W1.ip} in the router's kernel table`, () => inKernel(W1.lb, W1.ip), w.diagnostics);
+        const n1 = (await L().frr.neighbors()).get(W1.ip);
+        expect(n1?.updateSource).toBe(L().routerDevice);
+        expect(n1?.connectionsEstablished).toBe(1);
+
+        // 2. label worker-2: both up, and the first session was not reset by the reload
+        k.labelNode(W2.name, "homelab/role", "worker");
+        await eventually(`FRR session to ${W2.ip} Established after labelling ${W2.name}`, () => established(W2.ip), w.diagnostics);
+        await eventually(`${SHARED_LB} via both nodes in the kernel (ECMP)`, async () => (await inKernel(SHARED_LB, W1.ip)) && (await inKernel(SHARED_LB, W2.ip)), w.diagnostics);
+        const after2 = await L().frr.neighbors();
+        const s1 = after2.get(W1.ip);
+        expect(s1?.bgpState).toBe("Established");
+        expect(s1?.connectionsEstablished).toBe(n1?.connectionsEstablished);
+        expect(s1?.connectionsDropped).toBe(0);
+        expect(s1?.bgpTimerUpMsec ?? 0).toBeGreaterThanOrEqual(n1?.bgpTimerUpMsec ?? Number.MAX_SAFE_INTEGER);
+        expect(await inRib(W2.lb, W2.ip)).toBe(true);
+
+        // 3. unlabel worker-1: its neighbor and its routes go, worker-2 stays up untouched
+        const n2 = after2.get(W2.ip);
+        k.labelNode(W1.name, "homelab/role", null);
+        await eventually(`neighbor ${W1.ip} removed from FRR after unlabelling ${W1.name}`, async () => !(await L().frr.neighbors()).has(W1.ip), w.diagnostics);
+        await eventually(`${W1.lb} withdrawn from FRR's RIB and the kernel`, async () => !(await L().frr.rib()).has(W1.lb) && !(await L().frr.kernelRoutes()).has(W1.lb), w.diagnostics);
+        await eventually(`${SHARED_LB} only via ${W2.ip}`, async () => {
+          const r = (await L().frr.kernelRoutes()).get(SHARED_LB);
+          return r !== undefined && r.gateways.length === 1 && r.gateways[0] === W2.ip;
+        }, w.diagnostics);
+        const s2 = (await L().frr.neighbors()).get(W2.ip);
+        expect(s2?.bgpState).toBe("Established");
+        expect(s2?.connectionsEstablished).toBe(n2?.connectionsEstablished);
+        expect(s2?.connectionsDropped).toBe(0);
+
+        expect(w.bridge.failures).toEqual([]);
+        // the simulator agrees: reloads only, no session dropped except the removed one
+        expect(w.sim.control.counters().sessionsDropped).toBe(1);
+      } finally {
+        await w.close();
+      }
+    }, 90_000);
+  },
+);
