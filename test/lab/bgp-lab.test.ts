@@ -54,7 +54,7 @@ describe.skipIf(skipReason !== null)(
     const inKernel = async (prefix: string, via: string): Promise<boolean> =>
       (await L().frr.kernelRoutes()).get(prefix)?.gateways.includes(via) ?? false;
 
-    it("simulator reconfigure → rendered frr.conf → frr-reload → real session and routes", async () => {
+    it("simulator reconfigure → rendered frr.conf → real FRR reload → session and routes", async () => {
       const w = await startSimWorld(L(), VERSION);
       try {
         w.sim.control.seedNeighbor(neighborFields(W1));
@@ -69,6 +69,7 @@ describe.skipIf(skipReason !== null)(
         expect(running).toContain(`neighbor ${W1.ip} timers connect 5`);
         const nb = (await L().frr.neighbors()).get(W1.ip);
         expect(nb?.nbrDesc).toBe(`opnsense-bgp-agent:default node=${W1.name}`);
+        await w.bridge.synced();
         expect(w.bridge.failures).toEqual([]);
         expect(w.bridge.applies.at(-1)?.method).toBe(L().frr.applyMethod);
       } finally {
@@ -87,18 +88,21 @@ describe.skipIf(skipReason !== null)(
         await w.agent.controller.idle();
         expect((await L().frr.neighbors()).size).toBe(0);
 
+        const t: Record<string, number> = {};
         // 1. label worker-1
         k.labelNode(W1.name, "homelab/role", "worker");
-        await eventually(`FRR session to ${W1.ip} Established after labelling ${W1.name}`, () => established(W1.ip), w.diagnostics);
+        t["label worker-1 → Established"] = await eventually(`FRR session to ${W1.ip} Established after labelling ${W1.name}`, () => established(W1.ip), w.diagnostics);
         await eventually(`${W1.lb} via ${W1.ip} in FRR's RIB`, () => inRib(W1.lb, W1.ip), w.diagnostics);
         await eventually(`${W1.lb} via ${W1.ip} in the router's kernel table`, () => inKernel(W1.lb, W1.ip), w.diagnostics);
         const n1 = (await L().frr.neighbors()).get(W1.ip);
         expect(n1?.updateSource).toBe(L().routerDevice);
         expect(n1?.connectionsEstablished).toBe(1);
+        const g1 = await L().node(W1.name).peer(L().routerIp);
+        expect(g1.state).toBe("established");
 
         // 2. label worker-2: both up, and the first session was not reset by the reload
         k.labelNode(W2.name, "homelab/role", "worker");
-        await eventually(`FRR session to ${W2.ip} Established after labelling ${W2.name}`, () => established(W2.ip), w.diagnostics);
+        t["label worker-2 → Established"] = await eventually(`FRR session to ${W2.ip} Established after labelling ${W2.name}`, () => established(W2.ip), w.diagnostics);
         await eventually(`${SHARED_LB} via both nodes in the kernel (ECMP)`, async () => (await inKernel(SHARED_LB, W1.ip)) && (await inKernel(SHARED_LB, W2.ip)), w.diagnostics);
         const after2 = await L().frr.neighbors();
         const s1 = after2.get(W1.ip);
@@ -107,11 +111,13 @@ describe.skipIf(skipReason !== null)(
         expect(s1?.connectionsDropped).toBe(0);
         expect(s1?.bgpTimerUpMsec ?? 0).toBeGreaterThanOrEqual(n1?.bgpTimerUpMsec ?? Number.MAX_SAFE_INTEGER);
         expect(await inRib(W2.lb, W2.ip)).toBe(true);
+        // the node's side saw no reset either
+        expect(await L().node(W1.name).peer(L().routerIp)).toEqual(g1);
 
         // 3. unlabel worker-1: its neighbor and its routes go, worker-2 stays up untouched
         const n2 = after2.get(W2.ip);
         k.labelNode(W1.name, "homelab/role", null);
-        await eventually(`neighbor ${W1.ip} removed from FRR after unlabelling ${W1.name}`, async () => !(await L().frr.neighbors()).has(W1.ip), w.diagnostics);
+        t["unlabel worker-1 → neighbor gone"] = await eventually(`neighbor ${W1.ip} removed from FRR after unlabelling ${W1.name}`, async () => !(await L().frr.neighbors()).has(W1.ip), w.diagnostics);
         await eventually(`${W1.lb} withdrawn from FRR's RIB and the kernel`, async () => !(await L().frr.rib()).has(W1.lb) && !(await L().frr.kernelRoutes()).has(W1.lb), w.diagnostics);
         await eventually(`${SHARED_LB} only via ${W2.ip}`, async () => {
           const r = (await L().frr.kernelRoutes()).get(SHARED_LB);
@@ -122,9 +128,11 @@ describe.skipIf(skipReason !== null)(
         expect(s2?.connectionsEstablished).toBe(n2?.connectionsEstablished);
         expect(s2?.connectionsDropped).toBe(0);
 
+        await w.bridge.synced();
         expect(w.bridge.failures).toEqual([]);
         // the simulator agrees: reloads only, no session dropped except the removed one
         expect(w.sim.control.counters().sessionsDropped).toBe(1);
+        console.info(`[bgp-lab] ${Object.entries(t).map(([k2, v]) => `${k2}: ${v} ms`).join(", ")}; FRR applies: ${w.bridge.applies.map((a) => `${a.method} ${a.ms} ms (${(a.conf.match(/remote-as/g) ?? []).length} neighbors)`).join(", ")}`);
       } finally {
         await w.close();
       }

@@ -55,7 +55,7 @@ export function targetConf(frr: RunningFrrView, labDevices: Readonly<Record<stri
 
 export function startFrrBridge(o: {
   readonly control: Pick<SimControl, "running">;
-  readonly frr: Frr;
+  readonly frr: Pick<Frr, "apply">;
   /** OPNsense interface → lab device, e.g. { lan: "vtnet1" } */
   readonly interfaceDevices: Readonly<Record<string, string>>;
   readonly pollMs?: number;

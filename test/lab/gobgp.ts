@@ -13,9 +13,35 @@ export type GobgpNode = {
   /** `gobgp global rib add <prefix> nexthop <ip>` */
   announce(prefix: string): Promise<void>;
   withdraw(prefix: string): Promise<void>;
-  /** gobgp's view of the session to the router: state name, e.g. "established" */
-  peerState(peer: string): Promise<string>;
+  /** gobgp's view of the session to the router */
+  peer(address: string): Promise<GobgpPeer>;
 };
+
+export type GobgpPeer = {
+  /** "established", "active", … */
+  readonly state: string;
+  /** epoch seconds of the last session establishment (gobgp's timers.state.uptime), 0 if never */
+  readonly upSince: number;
+  /** OPEN messages received: one per session established */
+  readonly opensReceived: number;
+};
+
+const SESSION_STATES = ["unknown", "idle", "connect", "active", "opensent", "openconfirm", "established"];
+
+function rec(v: unknown): Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** `gobgp neighbor <addr> -j` (gobgp 3.x: numeric session_state, uptime as epoch seconds) */
+export function parseGobgpPeer(text: string): GobgpPeer {
+  const o = rec(JSON.parse(text) as unknown);
+  const state = rec(o["state"]);
+  const s = state["session_state"];
+  const name = typeof s === "number" ? (SESSION_STATES[s] ?? String(s)) : typeof s === "string" ? s.toLowerCase() : "unknown";
+  const up = rec(rec(rec(o["timers"])["state"])["uptime"])["seconds"];
+  const opens = rec(rec(rec(state["messages"])["received"]))["open"];
+  return { state: name, upSince: name === "established" && typeof up === "number" ? up : 0, opensReceived: typeof opens === "number" ? opens : 0 };
+}
 
 export function gobgpToml(o: { asn: number; ip: string; peer: string; peerAsn: number }): string {
   return [
@@ -30,6 +56,9 @@ export function gobgpToml(o: { asn: number; ip: string; peer: string; peerAsn: n
     `    peer-as = ${o.peerAsn}`,
     "  [neighbors.timers.config]",
     "    connect-retry = 5",
+    // default 30 s: after FRR refuses a not-yet-configured peer, gobgp would sit in Idle and
+    // refuse FRR's own connect until then; 1 s keeps session setup ~1-2 s like the notes measured
+    "    idle-hold-time-after-reset = 1",
     "    hold-time = 90",
     "    keepalive-interval = 30",
     "  [neighbors.transport.config]",
@@ -77,10 +106,8 @@ export async function startGobgp(o: {
     async withdraw(prefix) {
       await runOk("ip", cli("global", "rib", "-a", "ipv4", "del", prefix));
     },
-    async peerState(peer) {
-      const out = await runOk("ip", cli("neighbor", peer, "-j"));
-      const m = /"session_state"\s*:\s*"?([A-Za-z_0-9]+)"?/.exec(out);
-      return m?.[1] ?? "unknown";
+    async peer(address) {
+      return parseGobgpPeer(await runOk("ip", cli("neighbor", address, "-j")));
     },
   };
 }

@@ -7,9 +7,11 @@
 //     …
 //
 // <id> = bgplab-<pid>-<random>. Leftovers of runs whose process is gone are removed first;
-// teardown (explicit, or on process exit/SIGINT/SIGTERM) kills our PIDs and deletes our namespaces.
+// teardown (explicit, or on process exit/SIGINT/SIGTERM) kills our PIDs and deletes our namespaces;
+// a detached watchdog does the same if this process dies without running any handler (SIGKILL).
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, chmodSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pidAlive, run, runOk, runSyncQuiet, which } from "./exec.ts";
@@ -108,7 +110,27 @@ export function cleanupLeftovers(): string[] {
   return removed;
 }
 
-type Live = { daemons: Daemons; namespaces: string[]; dir: string };
+/**
+ * A detached watchdog shell that outlives us: when `ownerPid` is gone (e.g. the vitest worker was
+ * SIGKILLed on abort, so no exit handler ran) it kills the processes inside the lab's namespaces
+ * by PID, deletes the namespaces and the directory. Normal teardown kills the watchdog by its PID.
+ */
+function startReaper(ownerPid: number, namespaces: readonly string[], dir: string): number | null {
+  const q = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
+  const script = [
+    `while kill -0 ${ownerPid} 2>/dev/null; do sleep 1; done`,
+    `for ns in ${namespaces.map(q).join(" ")}; do`,
+    `  for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done`,
+    `  ip netns del "$ns" 2>/dev/null`,
+    "done",
+    `rm -rf ${q(dir)}`,
+  ].join("\n");
+  const child = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
+  child.unref();
+  return child.pid ?? null;
+}
+
+type Live = { daemons: Daemons; namespaces: string[]; dir: string; reaper: number | null };
 const live = new Set<Live>();
 let handlersInstalled = false;
 
@@ -116,6 +138,13 @@ function teardownSync(l: Live): void {
   l.daemons.killAllSync();
   for (const ns of l.namespaces) destroyNamespaceSync(ns);
   rmSync(l.dir, { recursive: true, force: true });
+  if (l.reaper !== null) {
+    try {
+      process.kill(l.reaper, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
   live.delete(l);
 }
 
@@ -135,7 +164,12 @@ function installExitHandlers(): void {
 
 // ---- the lab ----
 
+/**
+ * Build the lab. `forceVtysh` (or BGP_LAB_FRR_APPLY=vtysh) applies config changes with plain
+ * vtysh commands instead of frr-reload.py.
+ */
 export async function createLab(o: { nodes?: readonly LabNodeSpec[]; forceVtysh?: boolean } = {}): Promise<Lab> {
+  const forceVtysh = o.forceVtysh ?? process.env["BGP_LAB_FRR_APPLY"] === "vtysh";
   const specs = o.nodes ?? DEFAULT_NODES.slice(0, 2);
   cleanupLeftovers();
   installExitHandlers();
@@ -146,7 +180,8 @@ export async function createLab(o: { nodes?: readonly LabNodeSpec[]; forceVtysh?
   mkdirSync(frrDir, { mode: 0o750 });
   const daemons = createDaemons(dir);
   const routerNs = `${id}-rtr`;
-  const l: Live = { daemons, namespaces: [], dir };
+  const nodeNs = specs.map((_, i) => `${id}-n${i + 1}`);
+  const l: Live = { daemons, namespaces: [], dir, reaper: startReaper(process.pid, [routerNs, ...nodeNs], dir) };
   live.add(l);
   const nodes = new Map<string, GobgpNode>();
 
@@ -168,7 +203,7 @@ export async function createLab(o: { nodes?: readonly LabNodeSpec[]; forceVtysh?
     await run("ip", ["netns", "exec", routerNs, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]);
 
     for (const [i, spec] of specs.entries()) {
-      const ns = `${id}-n${i + 1}`;
+      const ns = nodeNs[i] ?? `${id}-n${i + 1}`;
       await runOk("ip", ["netns", "add", ns]);
       l.namespaces.push(ns);
       const veth = `veth-n${i + 1}`;
@@ -181,11 +216,11 @@ export async function createLab(o: { nodes?: readonly LabNodeSpec[]; forceVtysh?
       await ipn(ns, "link", "set", "eth0", "up");
     }
 
-    const frr = await startFrr({ ns: routerNs, dir: frrDir, daemons, ...(o.forceVtysh ? { forceVtysh: true } : {}) });
+    const frr = await startFrr({ ns: routerNs, dir: frrDir, daemons, ...(forceVtysh ? { forceVtysh: true } : {}) });
     for (const [i, spec] of specs.entries()) {
       nodes.set(
         spec.name,
-        await startGobgp({ name: spec.name, ns: `${id}-n${i + 1}`, ip: spec.ip, asn: LAB_ASN, peer: ROUTER_IP, peerAsn: LAB_ASN, dir, daemons }),
+        await startGobgp({ name: spec.name, ns: nodeNs[i] ?? `${id}-n${i + 1}`, ip: spec.ip, asn: LAB_ASN, peer: ROUTER_IP, peerAsn: LAB_ASN, dir, daemons }),
       );
     }
 
