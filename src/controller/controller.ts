@@ -92,13 +92,14 @@ export function createController(opts: ControllerOptions): Controller {
     const q = queued;
     queued = null;
     await runPass([...q.reasons].join(", "), q.fresh);
-    // Changes that arrived during the pass were queued; run them now (they are already debounced).
-    if (queued && !debounceTimer) void drain();
   }
 
   function runPass(trigger: string, fresh: boolean): Promise<PassReport> {
     const p = pass(trigger, fresh).finally(() => {
       running = null;
+      // Changes that arrived during the pass were queued (their debounce already ran out while
+      // this pass held the single slot): run them now.
+      if (queued && !debounceTimer) void drain();
     });
     running = p;
     return p;

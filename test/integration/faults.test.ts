@@ -48,6 +48,18 @@ describe("OPNsense faults", () => {
     await waitFor(async () => (await readyz(w)).status === 200, "ready again");
   });
 
+  it("OPNsense down: 'unreachable' naming the URL, not ready, nothing lost; syncs when it is back", async () => {
+    w = await startWorld({ agent: false });
+    w.addWorker("worker-1", "10.0.20.11");
+    w.sim.control.injectFault({ kind: "reset", times: 10_000 });
+    await w.startAgent();
+    await waitFor(() => w.logs.withMsg("opnsense preflight failed").length > 0, "preflight failure");
+    expect(String(w.logs.withMsg("opnsense preflight failed")[0]?.["error"])).toContain(`OPNsense is unreachable at ${w.sim.url}`);
+    expect((await readyz(w)).status).toBe(503);
+    w.sim.control.clearFaults();
+    await w.settle(() => neighbors(w.sim).length === 1, "synced after OPNsense came back", 10_000);
+  });
+
   it("403 names the missing privilege", async () => {
     w = await startWorld({ agent: false });
     w.sim.control.setPrivileges(["page-filter-api", "page-firewall-alias-edit", "page-firewall-categories"]);

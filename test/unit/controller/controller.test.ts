@@ -1,0 +1,180 @@
+import { pino } from "pino";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { ClusterView } from "../../../src/cluster/types.ts";
+import { createController, type Controller, type PassReport } from "../../../src/controller/controller.ts";
+import type { ClusterSource, Router } from "../../../src/controller/ports.ts";
+import type { RouterSnapshot } from "../../../src/domain/types.ts";
+import { createMetrics } from "../../../src/server/metrics.ts";
+import { CAPS, makeConfig, node } from "../desired/fixtures.ts";
+import { snapshot } from "../plan/helpers.ts";
+
+/**
+ * The loop's timing rules with a stub router and cluster (the unit under test is the controller;
+ * desired, plan and apply are the real pure code). Fake timers make intervals deterministic.
+ */
+function harness(opts: { syncInterval?: string; debounce?: string; failReads?: () => Error | null; gate?: () => Promise<void> } = {}) {
+  const config = makeConfig({ SYNC_INTERVAL: opts.syncInterval ?? "1m", DEBOUNCE: opts.debounce ?? "2s" });
+  let view: ClusterView = { nodes: [node("worker-1", "10.0.20.11")], services: [] };
+  const reads: string[] = [];
+  const state: { snap: RouterSnapshot } = { snap: snapshot({}, CAPS["26.1"]) };
+  const router = {
+    preflight: async () => ({ capabilities: CAPS["26.1"], warnings: [] }),
+    readSnapshot: async () => {
+      reads.push(`snapshot@${Date.now()}`);
+      await opts.gate?.();
+      const err = opts.failReads?.();
+      if (err) throw err;
+      return state.snap;
+    },
+    createNeighbor: async () => "n1",
+    updateNeighbor: async () => undefined,
+    deleteNeighbor: async () => undefined,
+    createAlias: async () => "a1",
+    updateAlias: async () => undefined,
+    deleteAlias: async () => undefined,
+    createRule: async () => "r1",
+    updateRule: async () => undefined,
+    deleteRule: async () => undefined,
+    createCategory: async () => "c1",
+    reconfigureFrr: async () => undefined,
+    reloadAliases: async () => undefined,
+    applyFilter: async () => undefined,
+    savepoint: async () => null,
+    cancelRollback: async () => undefined,
+    checkReachable: async () => true,
+  } satisfies Router;
+  const fresh: boolean[] = [];
+  const cluster: ClusterSource = {
+    view: () => {
+      fresh.push(false);
+      return view;
+    },
+    listFresh: async () => {
+      fresh.push(true);
+      return view;
+    },
+  };
+  const reports: PassReport[] = [];
+  const controller: Controller = createController({
+    config,
+    router,
+    cluster,
+    logger: pino({ level: "silent" }),
+    metrics: createMetrics({ defaultMetrics: false }),
+    retryBackoffMs: { initial: 1000, max: 8000 },
+    reachability: { checkTimeoutMs: 1, attempts: 1, intervalMs: 1, undoDeadlineMs: 1 },
+    onPass: (r) => reports.push(r),
+  });
+  return { controller, reports, reads, fresh, setView: (v: ClusterView) => (view = v) };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("controller loop", () => {
+  it("collects a burst of triggers inside the debounce window into one pass", async () => {
+    const h = harness({ debounce: "2s" });
+    h.controller.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(h.reports).toHaveLength(1); // start-up pass
+    for (let i = 0; i < 50; i++) {
+      h.controller.trigger(`nodes added burst-${i}`);
+      await vi.advanceTimersByTimeAsync(20);
+    }
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(h.reports).toHaveLength(2);
+    expect(h.reports[1]?.trigger).toContain("burst-49");
+    await h.controller.stop();
+  });
+
+  it("runs the periodic resync from a fresh LIST even when no watch event ever arrives", async () => {
+    const h = harness({ syncInterval: "1m" });
+    h.controller.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(h.fresh).toEqual([false]);
+    await vi.advanceTimersByTimeAsync(3 * 60_000);
+    expect(h.reports).toHaveLength(4);
+    expect(h.fresh).toEqual([false, true, true, true]);
+    await h.controller.stop();
+  });
+
+  it("runs one pass at a time; changes during a pass cause exactly one more pass", async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let first = true;
+    const h = harness({
+      debounce: "100ms",
+      gate: () => {
+        if (!first) return Promise.resolve();
+        first = false;
+        return gate;
+      },
+    });
+    const slow = h.controller.runNow("slow");
+    // While the first pass is blocked reading OPNsense, changes arrive and their debounce expires.
+    h.controller.trigger("a");
+    h.controller.trigger("b");
+    await vi.advanceTimersByTimeAsync(500);
+    expect(h.reads).toHaveLength(1);
+    expect(h.reports).toHaveLength(0);
+    release();
+    await slow;
+    await vi.advanceTimersByTimeAsync(500);
+    expect(h.reports.map((r) => r.trigger)).toEqual(["slow", "a, b"]);
+    await h.controller.stop();
+  });
+
+  it("backs off after failures with growing delays and recovers", async () => {
+    let failing = true;
+    const err = Object.assign(new Error("connection refused"), { kind: "unreachable" });
+    const h = harness({ syncInterval: "1h", failReads: () => (failing ? err : null) });
+    const t0 = Date.now();
+    h.controller.start();
+    await vi.advanceTimersByTimeAsync(1000 + 2000 + 4000 + 10);
+    const at = h.reads.map((r) => Number(r.split("@")[1]) - t0);
+    const gaps = at.slice(1).map((t, i) => t - (at[i] ?? 0));
+    expect(gaps).toHaveLength(3);
+    // 1 s, 2 s, 4 s (a millisecond of timer slack each)
+    gaps.forEach((g, i) => expect(Math.abs(g - 1000 * 2 ** i)).toBeLessThanOrEqual(5));
+    expect(h.controller.ready().ok).toBe(false);
+    failing = false;
+    await vi.advanceTimersByTimeAsync(8000);
+    expect(h.reports.at(-1)?.result).toBe("success");
+    expect(h.controller.ready().ok).toBe(true);
+    await h.controller.stop();
+  });
+
+  it("is live while passes are attempted and reports a stuck loop after several intervals", async () => {
+    const h = harness({ syncInterval: "1m" });
+    expect(h.controller.live().ok).toBe(true);
+    await h.controller.runNow("once");
+    // No timers started (start() not called): the loop is "stuck".
+    await vi.advanceTimersByTimeAsync(3 * 60_000 + 61_000);
+    const live = h.controller.live();
+    expect(live.ok).toBe(false);
+    expect(live.detail).toContain("stuck");
+  });
+
+  it("is ready only after a successful pass", async () => {
+    const h = harness();
+    expect(h.controller.ready().ok).toBe(false);
+    await h.controller.runNow("first");
+    expect(h.controller.ready().ok).toBe(true);
+  });
+
+  it("stop() waits for the running pass and prevents new ones", async () => {
+    const h = harness({ syncInterval: "1m" });
+    h.controller.start();
+    const stopping = h.controller.stop();
+    await vi.advanceTimersByTimeAsync(10);
+    await stopping;
+    const n = h.reports.length;
+    h.controller.trigger("late");
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    expect(h.reports).toHaveLength(n);
+  });
+});
