@@ -3,7 +3,7 @@ import nock from "nock";
 import pino from "pino";
 import { describe, expect, test } from "vitest";
 import { OpnsenseError } from "../../../src/opnsense/index.ts";
-import { API_KEY, API_SECRET, AUTH_HEADER, BASE, api, client, inspect, netError, rejectionOf, useNock } from "./helpers.ts";
+import { API_KEY, API_SECRET, AUTH_HEADER, BASE, api, caps, client, inspect, netError, rejectionOf, useNock } from "./helpers.ts";
 import { generalGet } from "./fixtures/replies.ts";
 
 useNock();
@@ -22,20 +22,7 @@ const NEIGHBOR_SPEC = {
   password: "",
   peerGroup: "",
 };
-const CTX = {
-  peerGroups: [],
-  capabilities: {
-    versionRange: "26.1.x",
-    ruleStatetype: true,
-    ruleDirectionAny: true,
-    gridRawValues: true,
-    savepoint: true,
-    applyRefreshesAliases: true,
-    neighborFields: [],
-    frrRendersDescription: false,
-    peerGroups: true,
-  },
-};
+const CTX = { peerGroups: [], capabilities: caps() };
 
 async function frrStatusError(reply: nock.Interceptor): Promise<OpnsenseError> {
   void reply;
