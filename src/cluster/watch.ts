@@ -77,6 +77,9 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
   const backoff = opts.restartBackoffMs ?? { initial: 1000, max: 60_000 };
   const lwOptions = opts.delayFn ? { delayFn: opts.delayFn } : {};
   let stopping = false;
+  // Until an informer's first LIST has succeeded its cache is empty, and an empty view would make
+  // the planner delete every owned neighbor. view() refuses instead.
+  const synced = { nodes: false, services: opts.serviceSelector === null };
 
   const listNodes = () => core.listNode({ labelSelector: opts.nodeSelector });
   const listServices = (selector: string) => () => core.listServiceForAllNamespaces({ labelSelector: selector });
@@ -88,6 +91,7 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
       new SlimWatch(opts.kc, (o) => slimNode(o as V1Node)),
       async () => {
         const list = await listNodes();
+        synced.nodes = true;
         return { ...list, items: list.items.map(slimNode) };
       },
       false,
@@ -110,6 +114,7 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
             new SlimWatch(opts.kc, (o) => slimService(o as V1Service)),
             async () => {
               const list = await listServices(opts.serviceSelector ?? "")();
+              synced.services = true;
               return { ...list, items: list.items.map(slimService) };
             },
             false,
@@ -169,14 +174,21 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
       await Promise.all([nodes.lw.start(), services?.lw.start()]);
     },
     view() {
+      const pending = Object.entries(synced).filter(([, done]) => !done).map(([name]) => name);
+      if (pending.length > 0) throw new KubernetesListError(`the ${pending.join(" and ")} watch has not completed its first LIST yet`);
       return toView(nodes.lw.list(), services ? services.lw.list() : []);
     },
     async listFresh() {
-      const [n, s] = await Promise.all([
-        listNodes(),
-        opts.serviceSelector === null ? Promise.resolve({ items: [] as V1Service[] }) : listServices(opts.serviceSelector)(),
-      ]);
-      return toView(n.items, s.items);
+      try {
+        const [n, s] = await Promise.all([
+          listNodes(),
+          opts.serviceSelector === null ? Promise.resolve({ items: [] as V1Service[] }) : listServices(opts.serviceSelector)(),
+        ]);
+        return toView(n.items, s.items);
+      } catch (err) {
+        // A pass must not act on a partial view: fail it with a message that says where.
+        throw new KubernetesListError(`listing nodes/services from the Kubernetes API failed: ${describeError(err)}`);
+      }
     },
     states() {
       const out: Record<string, InformerState> = { nodes: nodes.state };
@@ -193,6 +205,11 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
       }
     },
   };
+}
+
+export class KubernetesListError extends Error {
+  readonly kind = "kubernetes";
+  override readonly name = "KubernetesListError";
 }
 
 /** Error text without request internals (client-node errors can embed headers with the bearer token). */

@@ -181,7 +181,7 @@ export function createController(opts: ControllerOptions): Controller {
       const message = errorMessage(err);
       lastError = message;
       const kind = errorKind(err);
-      if (isFatal(err) || kind === undefined || kind === "unexpected" || kind === "transient" || kind === "not-found") {
+      if (isFatal(err) || kind === "unexpected" || kind === "transient" || kind === "not-found") {
         // Re-probe on the next pass: the box may have been upgraded, restored or replaced.
         caps = null;
       }

@@ -142,6 +142,32 @@ describe("bad cluster input", () => {
     expect(new Set(problems)).toEqual(new Set(["no-ip", "v6-only", "bad-asn", "bad-addr"]));
   });
 
+  it("a failed LIST on resync fails the pass and deletes nothing (an error is not an empty cluster)", async () => {
+    w = await startWorld({ agent: false });
+    w.addWorker("worker-1", "10.0.20.11");
+    await w.startAgent();
+    await w.settle(() => neighbors(w.sim).length === 1, "first node");
+    w.kube.control.failNext({ verb: "list", status: 500, times: 1 });
+    w.sim.control.clearLog();
+    const report = await w.agent?.controller.runNow("resync", { fresh: true });
+    expect(report?.result).toBe("error");
+    expect(report?.error).toContain("listing nodes/services from the Kubernetes API failed");
+    expect(w.sim.control.requests().filter((r) => r.method === "POST")).toEqual([]);
+    expect(neighbors(w.sim)).toHaveLength(1);
+  });
+
+  it("when the first LIST fails at start, the agent waits instead of treating the cluster as empty", async () => {
+    w = await startWorld({ agent: false });
+    w.addWorker("worker-1", "10.0.20.11");
+    const owned = w.sim.control.seedNeighbor({ address: "10.0.20.11", remoteas: "64555", updatesource: "lan", description: "opnsense-bgp-agent:default node=worker-1", enabled: "1" });
+    w.kube.control.failNext({ verb: "list", status: 500, times: 1 });
+    await w.startAgent();
+    await w.settle(() => w.reports.some((r) => r.result === "success"), "synced after the informer restarted");
+    expect(w.sim.control.requests().some((r) => r.path.includes("delNeighbor"))).toBe(false);
+    expect(Object.keys(w.sim.control.state().neighbors)).toEqual([owned]);
+    expect(w.reports[0]?.error).toContain("has not completed its first LIST");
+  });
+
   it("restarts a failed node watch and the periodic resync works even when watches are dead", async () => {
     w = await startWorld({ agent: false });
     w.addWorker("worker-1", "10.0.20.11");
