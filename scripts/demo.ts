@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   let waiter: (() => void) | null = null;
   const nextPass = () => new Promise<void>((r) => (waiter = r));
 
-  step("The agent starts (its own log follows)");
+  step("The agent starts (its own log follows: one JSON line per event, one \"sync complete\" line per pass)");
   const firstPass = nextPass();
   const agent = await startAgent({
     config: { ...loaded.config, httpPort: 0 },
@@ -103,6 +103,7 @@ async function main(): Promise<void> {
       defaultMetrics: false,
       onPass: (p) => {
         passes.push(p);
+        console.log(bold(`  → ${describePass(p)}`));
         waiter?.();
       },
     },
@@ -160,6 +161,20 @@ async function main(): Promise<void> {
   await kube.close();
   rmSync(dir, { recursive: true, force: true });
   passes = [];
+}
+
+/** One plain sentence per pass, from the same report the summary log line is built from. */
+function describePass(p: PassReport): string {
+  const a = p.applied;
+  if (!a) return `pass ${p.result}${p.error ? `: ${p.error}` : ""}`;
+  const parts: string[] = [];
+  for (const [kind, c] of Object.entries(a.counts)) {
+    if (c.created) parts.push(`${c.created} ${kind}(s) created`);
+    if (c.updated) parts.push(`${c.updated} ${kind}(s) updated`);
+    if (c.deleted) parts.push(`${c.deleted} ${kind}(s) deleted`);
+  }
+  const applies = [a.frrReconfigured ? "FRR reconfigured once" : "", a.aliasesReloaded ? "aliases reloaded once" : "", a.filterApplied ? "filter applied once" : ""].filter(Boolean);
+  return `pass ${p.result}: ${parts.length ? parts.join(", ") : "no changes"}${applies.length ? `; ${applies.join(", ")}` : ""}`;
 }
 
 function showRouter(title: string, sim: Awaited<ReturnType<typeof startOpnsenseSimulator>>): void {
