@@ -1,0 +1,19 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+/** The README's first command must keep working: run the demo script as `npm run demo` does. */
+describe("npm run demo", () => {
+  it("runs the agent against the fakes, shows its sync log and the router, and exits 0", async () => {
+    const child = spawn(process.execPath, [join(import.meta.dirname, "../../scripts/demo.ts")], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(0);
+    expect(out.match(/"msg":"sync complete"/g)?.length).toBe(5);
+    expect(out).toContain("opnsense-bgp-agent:default node=worker-3");
+    expect(out).toMatch(/lan\s+any\s+any\s+lan\s+k8s_lb_addresses\s+sloppy/);
+    expect(out).toContain("the hand-made neighbor 192.168.1.254 is untouched");
+  }, 60_000);
+});
