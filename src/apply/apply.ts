@@ -132,6 +132,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
       frrReconfigured = true;
       opts.onApply?.("frr");
       logger.info({ reasons: plan.pendingReasons.length ? plan.pendingReasons : undefined }, "FRR reconfigured");
+      await checkFrrRunning(writer, logger);
     } catch (err) {
       failures.push({ target: "frr reconfigure", error: `FRR reconfigure failed: ${errorMessage(err)}`, kind: errorKind(err) });
       logger.error({ error: errorMessage(err) }, "FRR reconfigure failed; the saved neighbors will be applied on the next pass");
@@ -162,6 +163,20 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   }
 
   return { counts, failures, frrReconfigured, aliasesReloaded, filterApplied, lockout, aborted, dryRun: false };
+}
+
+/**
+ * `reconfigure` answers "ok" even when FRR did not come up (a daemon failed to start, or configd
+ * timed out); the service status says so. Reported, not failed: the saved config is right and the
+ * next reconfigure retries it.
+ */
+async function checkFrrRunning(writer: RouterWriter, logger: Logger): Promise<void> {
+  try {
+    const status = await writer.frrStatus();
+    if (status !== "running") logger.warn({ frrStatus: status }, "FRR is not running after the reconfigure; check Routing ▸ General and the FRR log on OPNsense");
+  } catch (err) {
+    logger.warn({ error: errorMessage(err) }, "could not read the FRR service status after the reconfigure");
+  }
 }
 
 function targetOf(op: Operation): string {

@@ -83,6 +83,8 @@ describe.each(VERSIONS)("agent core against OPNsense %s", (version) => {
       "POST /api/quagga/bgp/setNeighbor/{uuid}",
       "POST /api/firewall/alias/setItem/{uuid}",
       "POST /api/quagga/service/reconfigure",
+      // FRR's status after the reconfigure (contract §8)
+      "GET /api/quagga/service/status",
       "POST /api/firewall/alias/reconfigure",
       // the reachability check after the firewall apply
       "GET /api/quagga/general/get",

@@ -40,6 +40,7 @@ function recordingWriter(over: Partial<RouterWriter> = {}) {
     deleteRule: rec("deleteRule", () => undefined),
     createCategory: rec("createCategory", () => "cat-uuid"),
     reconfigureFrr: rec("reconfigureFrr", () => undefined),
+    frrStatus: rec("frrStatus", () => "running" as const),
     reloadAliases: rec("reloadAliases", () => undefined),
     applyFilter: rec("applyFilter", () => undefined),
     savepoint: rec("savepoint", () => "1700000000.12"),
@@ -83,7 +84,7 @@ describe("applyPlan", () => {
   it("writes in plan order and reconfigures FRR once for several neighbors", async () => {
     const { writer, calls } = recordingWriter();
     const r = await applyPlan(plan([n1, n2]), { ...base, writer });
-    expect(calls).toEqual(["createNeighbor", "createNeighbor", "reconfigureFrr"]);
+    expect(calls).toEqual(["createNeighbor", "createNeighbor", "reconfigureFrr", "frrStatus"]);
     expect(r.counts.neighbor.created).toBe(2);
     expect(r.frrReconfigured).toBe(true);
   });
@@ -129,7 +130,7 @@ describe("applyPlan", () => {
       },
     });
     const r = await applyPlan(plan([n1, n2]), { ...base, writer });
-    expect(calls).toEqual(["createNeighbor", "createNeighbor", "reconfigureFrr"]);
+    expect(calls).toEqual(["createNeighbor", "createNeighbor", "reconfigureFrr", "frrStatus"]);
     expect(r.failures).toHaveLength(1);
     expect(r.failures[0]?.target).toBe("create-neighbor node=w1");
     expect(r.aborted).toBeNull();
@@ -150,10 +151,19 @@ describe("applyPlan", () => {
     expect(calls).not.toContain("reconfigureFrr");
   });
 
+  it("warns, without failing the pass, when FRR is not running after the reconfigure", async () => {
+    const lines: string[] = [];
+    const log = pino({ level: "warn" }, { write: (l: string) => lines.push(l) });
+    const { writer } = recordingWriter({ frrStatus: async () => "stopped" });
+    const r = await applyPlan(plan([n1]), { ...base, logger: log, writer });
+    expect(r.failures).toEqual([]);
+    expect(lines.join("")).toContain('"frrStatus":"stopped"');
+  });
+
   it("reconfigures FRR without writes when saved changes are pending", async () => {
     const { writer, calls } = recordingWriter();
     await applyPlan(plan([], { reconfigureFrr: true, pendingReasons: ["x"] }), { ...base, writer });
-    expect(calls).toEqual(["reconfigureFrr"]);
+    expect(calls).toEqual(["reconfigureFrr", "frrStatus"]);
   });
 
   it("undoes the rules it created when the API is unreachable after the apply", async () => {
@@ -201,6 +211,6 @@ describe("applyPlan", () => {
   it("skips firewall operations while firewall changes are suspended", async () => {
     const { writer, calls } = recordingWriter();
     await applyPlan(plan([n1, rule]), { ...base, writer, firewallSuspended: true });
-    expect(calls).toEqual(["createNeighbor", "reconfigureFrr"]);
+    expect(calls).toEqual(["createNeighbor", "reconfigureFrr", "frrStatus"]);
   });
 });

@@ -37,6 +37,7 @@ function harness(opts: { syncInterval?: string; debounce?: string; failReads?: (
     deleteRule: async () => undefined,
     createCategory: async () => "c1",
     reconfigureFrr: async () => undefined,
+    frrStatus: async () => "running" as const,
     reloadAliases: async () => undefined,
     applyFilter: async () => undefined,
     savepoint: async () => null,
