@@ -208,3 +208,30 @@ describe("LB_ACCESS_SCOPE=ports", () => {
     ]);
   });
 });
+
+describe.each(["24.7", "25.1", "25.7", "26.1", "26.7"] as SimVersion[])("no perpetual drift with LB rules on %s", (version) => {
+  it.each(["addresses", "ports"])("scope %s: a steady resync and a restart write nothing and apply nothing", async (scope) => {
+    w = await lbWorld(version, {
+      LB_ACCESS_SCOPE: scope,
+      LB_CLIENT_NETWORKS: `${ASYM_LAN}; interface=opt1 source=192.168.50.0/24`,
+      ...(scope === "addresses" ? { LB_ADDRESSES: "10.96.1.0/24" } : {}),
+    });
+    w.kube.control.createService({ namespace: "apps", name: "dns", labels: PUBLIC, ports: [{ port: 53, protocol: "UDP" }], ingress: ["10.96.0.11", "fd00:96::11"], loadBalancerSourceRanges: ["192.168.1.0/24"] });
+    await w.startAgent();
+    await w.settle(() => w.reports.some((r) => r.result === "success"), "first sync");
+    await w.agent?.controller.idle();
+    // The BGP rule plus several LB rules (per entry, direction, family or port) exist to drift.
+    expect(rules(w.sim).length).toBeGreaterThanOrEqual(3);
+    w.sim.control.clearLog();
+    const resync = await w.agent?.controller.runNow("resync", { fresh: true });
+    expect(resync?.plan?.operations).toEqual([]);
+    expect(writeCalls(w.sim)).toEqual([]);
+    expect(actionCalls(w.sim)).toEqual([]);
+    await w.stopAgent();
+    w.sim.control.clearLog();
+    await w.startAgent();
+    await w.nextPass();
+    await w.agent?.controller.idle();
+    expect(writeCalls(w.sim)).toEqual([]);
+  });
+});
