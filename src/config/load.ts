@@ -140,10 +140,17 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
         errors.push(`${fileVar}: "${path}" is empty`);
         return null;
       }
-      return trimmed;
+      return placeholderCheck(fileVar, trimmed);
     }
-    if (direct !== undefined) return direct.trim();
+    if (direct !== undefined) return placeholderCheck(name, direct.trim());
     if (isRequired) errors.push(`${name}: required, not set (or set ${fileVar} to a file holding it)`);
+    return null;
+  };
+
+  /** deploy/secret.example.yaml holds `REPLACE_WITH_…` placeholders; say so instead of failing with a 401 later. */
+  const placeholderCheck = (name: string, value: string): string | null => {
+    if (!value.startsWith("REPLACE_WITH_")) return value;
+    errors.push(`${name}: still holds the placeholder from deploy/secret.example.yaml; put the real value in the Secret`);
     return null;
   };
 

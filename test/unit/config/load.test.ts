@@ -398,3 +398,14 @@ describe("ENV_VARS", () => {
     for (const n of read) expect(names.includes(n) || n === "KUBERNETES_SERVICE_HOST", n).toBe(true);
   });
 });
+
+describe("placeholders from deploy/secret.example.yaml", () => {
+  test("are refused with a message that points at the Secret, directly and in a _FILE", () => {
+    files["/secrets/placeholder"] = "REPLACE_WITH_OPNSENSE_API_SECRET\n";
+    const { OPNSENSE_API_SECRET: _s, ...rest } = BASE;
+    expect(errorsOf({ ...rest, OPNSENSE_API_SECRET_FILE: "/secrets/placeholder", OPNSENSE_API_KEY: "REPLACE_WITH_OPNSENSE_API_KEY" })).toEqual([
+      "OPNSENSE_API_KEY: still holds the placeholder from deploy/secret.example.yaml; put the real value in the Secret",
+      "OPNSENSE_API_SECRET_FILE: still holds the placeholder from deploy/secret.example.yaml; put the real value in the Secret",
+    ]);
+  });
+});
