@@ -1,5 +1,4 @@
 /** The facade the rest of the agent uses; every method maps to the requests listed in its module. */
-import type { Logger } from "pino";
 import type { AliasSpec, Capabilities, NeighborSpec, RouterSnapshot, RuleSpec } from "../domain/types.ts";
 import { OpnsenseError } from "./errors.ts";
 import { createHttp } from "./http.ts";
