@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,19 @@ import { waitFor } from "../helpers/wait.ts";
 import { baseEnv } from "./world.ts";
 
 const MAIN = join(import.meta.dirname, "../../src/main.ts");
+
+/** A port nobody listens on right now (so parallel test runs do not collide). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 type Run = { code: number | null; out: string; kill(signal: NodeJS.Signals): void; exited: Promise<number | null>; output(): string };
 
@@ -39,6 +53,7 @@ describe("the agent process", () => {
     let sim: Simulator;
     let kube: KubeFake;
     let env: Record<string, string>;
+    let port = 0;
     beforeAll(async () => {
       sim = await startOpnsenseSimulator({ version: "26.1", authFailDelayMs: 0 });
       kube = await startKubeFake({});
@@ -47,7 +62,8 @@ describe("the agent process", () => {
       writeFileSync(join(dir, "kubeconfig"), kube.kubeconfig());
       writeFileSync(join(dir, "secret"), `${DEFAULT_API_SECRET}\n`);
       const { OPNSENSE_API_SECRET: _s, ...rest } = baseEnv(sim);
-      env = { ...rest, OPNSENSE_API_SECRET_FILE: join(dir, "secret"), KUBECONFIG: join(dir, "kubeconfig"), HTTP_PORT: "18089", LOG_LEVEL: "debug" };
+      port = await freePort();
+      env = { ...rest, OPNSENSE_API_SECRET_FILE: join(dir, "secret"), KUBECONFIG: join(dir, "kubeconfig"), HTTP_PORT: String(port), LOG_LEVEL: "debug" };
     });
     afterAll(async () => {
       await sim.close();
@@ -57,9 +73,9 @@ describe("the agent process", () => {
     it("syncs, serves health and metrics, exits 0 on SIGTERM, and never prints the secret", async () => {
       const p = run(env);
       await waitFor(() => p.output().includes('"msg":"sync complete"'), "first sync", 20_000);
-      const ready = await fetch("http://127.0.0.1:18089/readyz");
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);
-      const metrics = await (await fetch("http://127.0.0.1:18089/metrics")).text();
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toMatch(/opnsense_bgp_agent_sync_total\{result="success"\} 1/);
       expect(metrics).toMatch(/opnsense_bgp_agent_opnsense_requests_total\{endpoint="quagga\/bgp\/get",code="200"\}/);
       p.kill("SIGTERM");
