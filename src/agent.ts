@@ -4,6 +4,8 @@ import type { Logger } from "pino";
 import { createClusterWatch, type ClusterWatch } from "./cluster/watch.ts";
 import { loadKubeConfig } from "./cluster/kube-config.ts";
 import { createLeaderElector, defaultIdentity, podNamespace, type LeaderElector } from "./cluster/leader.ts";
+import { createEventRecorder } from "./cluster/events.ts";
+import { nodeEvents } from "./controller/node-events.ts";
 import { redactedConfigSummary } from "./config/index.ts";
 import type { Config } from "./config/types.ts";
 import { createController, type Controller, type ControllerOptions } from "./controller/controller.ts";
@@ -64,12 +66,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   let controller: Controller | null = null;
   const kc = opts.kubeConfig ?? loadKubeConfig();
+  const identity = t.leaderElection?.identity ?? defaultIdentity();
+  const events = createEventRecorder({ kc, logger: logger.child({ component: "events" }), instance: identity });
   const elector: LeaderElector | null = config.leaderElection
     ? createLeaderElector({
         kc,
         namespace: t.leaderElection?.namespace ?? podNamespace(),
         name: "opnsense-bgp-agent",
-        identity: t.leaderElection?.identity ?? defaultIdentity(),
+        identity,
         logger: logger.child({ component: "leader" }),
         onChange: (leader) => {
           if (leader) controller?.trigger("became leader");
@@ -94,7 +98,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     ...(elector ? { isLeader: () => elector.isLeader() } : {}),
     ...(t.retryBackoffMs ? { retryBackoffMs: t.retryBackoffMs } : {}),
     ...(t.reachability ? { reachability: t.reachability } : {}),
-    ...(t.onPass ? { onPass: t.onPass } : {}),
+    onPass: (report) => {
+      events.record(nodeEvents(report));
+      t.onPass?.(report);
+    },
   });
   const http = await startHttpServer({ port: config.httpPort, health: controller, registry: metrics.registry, logger });
   await cluster.start();
@@ -109,6 +116,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     http,
     async stop() {
       await ctl.stop();
+      await events.flush();
       await elector?.stop();
       await cluster.stop();
       await http.close();

@@ -8,12 +8,14 @@ import { describeOperation, keyOf, objectKindOf, type ObjectKind } from "./descr
 export type ObjectCounts = { created: number; updated: number; deleted: number; adopted: number };
 
 /** `target` names what failed, e.g. `create-neighbor node=worker-1` or `frr reconfigure`. */
-export type Failure = { readonly target: string; readonly error: string; readonly kind: string | undefined };
+export type Failure = { readonly target: string; readonly error: string; readonly kind: string | undefined; readonly operation?: Operation };
 
 export type LockoutReport = { readonly undone: boolean; readonly detail: string };
 
 export type ApplyResult = {
   readonly counts: Readonly<Record<ObjectKind, ObjectCounts>>;
+  /** The operations that succeeded, in order. */
+  readonly written: readonly Operation[];
   readonly failures: readonly Failure[];
   readonly frrReconfigured: boolean;
   readonly aliasesReloaded: boolean;
@@ -75,7 +77,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     if (plan.reconfigureFrr) logger.info({ dryRun: true }, "dry run: would reconfigure FRR");
     if (!opts.firewallSuspended && (plan.reloadAliases || plan.applyFilter))
       logger.info({ dryRun: true }, plan.reloadAliases ? "dry run: would reload aliases" : "dry run: would apply filter rules");
-    return { counts, failures, frrReconfigured: false, aliasesReloaded: false, filterApplied: false, lockout: null, aborted: null, dryRun: true };
+    return { counts, written: [], failures, frrReconfigured: false, aliasesReloaded: false, filterApplied: false, lockout: null, aborted: null, dryRun: true };
   }
 
   let categoryUuid = opts.snapshot.categories.find((c) => c.name === opts.categoryName)?.uuid ?? null;
@@ -98,7 +100,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     if (aborted) break;
     const needsCategory = op.kind.endsWith("-alias") || op.kind.endsWith("-rule");
     if (needsCategory && categoryUuid === null) {
-      failures.push({ target: targetOf(op), error: "the agent's category does not exist and could not be created", kind: "dependency" });
+      failures.push({ target: targetOf(op), error: "the agent's category does not exist and could not be created", kind: "dependency", operation: op });
       continue;
     }
     try {
@@ -110,7 +112,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
       logger.info({ ...describeOperation(op), uuid }, "opnsense object written");
     } catch (err) {
       const kind = errorKind(err);
-      failures.push({ target: targetOf(op), error: errorMessage(err), kind });
+      failures.push({ target: targetOf(op), error: errorMessage(err), kind, operation: op });
       logger.error({ ...describeOperation(op), errorKind: kind, error: errorMessage(err) }, "opnsense write failed");
       if (isFatal(err)) aborted = errorMessage(err);
     }
@@ -162,7 +164,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     }
   }
 
-  return { counts, failures, frrReconfigured, aliasesReloaded, filterApplied, lockout, aborted, dryRun: false };
+  return { counts, written: done.map((d) => d.op), failures, frrReconfigured, aliasesReloaded, filterApplied, lockout, aborted, dryRun: false };
 }
 
 /**
