@@ -12,6 +12,9 @@ export type Failure = { readonly target: string; readonly error: string; readonl
 
 export type LockoutReport = { readonly undone: boolean; readonly detail: string };
 
+/** `aliases` = alias reconfigure (reloads rules too), `filter` = filter apply. */
+export type FirewallAction = "aliases" | "filter";
+
 export type ApplyResult = {
   readonly counts: Readonly<Record<ObjectKind, ObjectCounts>>;
   /** The operations that succeeded, in order. */
@@ -22,6 +25,8 @@ export type ApplyResult = {
   readonly filterApplied: boolean;
   /** Set when the API stopped answering after a firewall apply. */
   readonly lockout: LockoutReport | null;
+  /** A firewall action this pass needed but did not complete: the next pass must do it. */
+  readonly firewallPending: FirewallAction | null;
   /** A fatal error (401/403/unreachable) that stopped the pass early. */
   readonly aborted: string | null;
   readonly dryRun: boolean;
@@ -37,6 +42,11 @@ export type ApplyOptions = {
   readonly categoryName: string;
   /** Skip every firewall write and apply (set after a lockout undo until restart). */
   readonly firewallSuspended: boolean;
+  /**
+   * A firewall action an earlier pass of this process saved changes for but could not complete.
+   * pf's running rules cannot be read back, so only this memory says they still need applying.
+   */
+  readonly firewallPending?: FirewallAction | null;
   /** How long the reachability check after a firewall apply may take, and how long undo keeps trying. */
   readonly reachability?: { readonly checkTimeoutMs: number; readonly attempts: number; readonly intervalMs: number; readonly undoDeadlineMs: number };
   readonly onWrite?: (op: Operation) => void;
@@ -77,7 +87,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     if (plan.reconfigureFrr) logger.info({ dryRun: true }, "dry run: would reconfigure FRR");
     if (!opts.firewallSuspended && (plan.reloadAliases || plan.applyFilter))
       logger.info({ dryRun: true }, plan.reloadAliases ? "dry run: would reload aliases" : "dry run: would apply filter rules");
-    return { counts, written: [], failures, frrReconfigured: false, aliasesReloaded: false, filterApplied: false, lockout: null, aborted: null, dryRun: true };
+    return { counts, written: [], failures, frrReconfigured: false, aliasesReloaded: false, filterApplied: false, lockout: null, firewallPending: opts.firewallPending ?? null, aborted: null, dryRun: true };
   }
 
   let categoryUuid = opts.snapshot.categories.find((c) => c.name === opts.categoryName)?.uuid ?? null;
@@ -142,8 +152,8 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     }
   }
 
-  const needAliasReload = wrote("alias") || (plan.reloadAliases && !planned("alias"));
-  const needFilterApply = wrote("rule") || (plan.applyFilter && !planned("rule"));
+  const needAliasReload = wrote("alias") || (plan.reloadAliases && !planned("alias")) || opts.firewallPending === "aliases";
+  const needFilterApply = wrote("rule") || (plan.applyFilter && !planned("rule")) || opts.firewallPending === "filter";
   if (!aborted && !opts.firewallSuspended && (needAliasReload || needFilterApply)) {
     try {
       if (needAliasReload) {
@@ -164,7 +174,9 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     }
   }
 
-  return { counts, written: done.map((d) => d.op), failures, frrReconfigured, aliasesReloaded, filterApplied, lockout, aborted, dryRun: false };
+  const needed: FirewallAction | null = opts.firewallSuspended ? null : needAliasReload ? "aliases" : needFilterApply ? "filter" : null;
+  const firewallPending = needed !== null && !aliasesReloaded && !filterApplied ? needed : null;
+  return { counts, written: done.map((d) => d.op), failures, frrReconfigured, aliasesReloaded, filterApplied, lockout, firewallPending, aborted, dryRun: false };
 }
 
 /**

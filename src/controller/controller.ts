@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { applyPlan, type ApplyResult } from "../apply/apply.ts";
+import { applyPlan, type ApplyResult, type FirewallAction } from "../apply/apply.ts";
 import { errorKind, errorMessage, isFatal } from "../apply/errors.ts";
 import type { Config } from "../config/types.ts";
 import { computeDesired } from "../desired/index.ts";
@@ -69,6 +69,7 @@ export function createController(opts: ControllerOptions): Controller {
   let failures = 0;
   let firstPassSinceStart = true;
   let firewallSuspended = false;
+  let firewallPending: FirewallAction | null = null;
   const startedAt = Date.now();
   let lastAttemptAt: number | null = null;
   let lastSuccessAt: number | null = null;
@@ -153,11 +154,15 @@ export function createController(opts: ControllerOptions): Controller {
         dryRun: config.dryRun,
         categoryName: want.categoryName,
         firewallSuspended,
+        firewallPending,
         ...(opts.reachability ? { reachability: opts.reachability } : {}),
         onWrite: (op) => metrics.writes.inc({ operation: op.kind }),
         onApply: (s) => metrics.applies.inc({ subsystem: s }),
       });
       applied = outcome;
+      if (firewallPending && !outcome.firewallPending) logger.info({ action: firewallPending }, "firewall changes from an earlier pass applied");
+      firewallPending = outcome.firewallPending;
+      if (firewallPending) logger.warn({ action: firewallPending }, "firewall changes are saved but not applied yet; the next pass applies them");
       if (outcome.lockout) firewallSuspended = true;
       if (firewallSuspended && !outcome.lockout)
         logger.error({}, "firewall changes are suspended after a lockout undo; fix the rule settings and restart the agent");

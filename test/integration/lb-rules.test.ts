@@ -184,6 +184,24 @@ describe("LB rules: bad input", () => {
   });
 });
 
+describe("a failed filter apply", () => {
+  it("is retried on the next pass although the saved rules already match (pf cannot be read back)", async () => {
+    w = await lbWorld("26.1", { LB_ACCESS_SCOPE: "ports", LB_CLIENT_NETWORKS: "interface=lan source=lan" });
+    await w.startAgent();
+    await w.settle(() => rules(w.sim).length === 2, "BGP rule + web:443");
+    w.sim.control.injectFault({ match: { pathPrefix: "/api/firewall/filter/apply" }, kind: "status", status: 500, times: 2 });
+    w.kube.control.updateService("apps", "web", (svc) => {
+      (svc["spec"] as { ports: { port: number; protocol: string }[] }).ports.push({ port: 8443, protocol: "TCP" });
+    });
+    const runningPorts = () => w.sim.control.running().pf.rules.map((r) => r["destination_port"]).sort();
+    await w.settle(() => rules(w.sim).length === 3 && runningPorts().includes("8443"), "new rule saved and, after the retry, running");
+    // However many passes the two failures take, the rule is applied afterwards, once.
+    expect(w.logs.withMsg("firewall changes are saved but not applied yet; the next pass applies them").length).toBeGreaterThanOrEqual(1);
+    expect(w.logs.withMsg("firewall changes from an earlier pass applied")).toHaveLength(1);
+    expect(w.sim.control.requests().filter((r) => r.path === "/api/firewall/filter/apply" && r.status === 200)).toHaveLength(1);
+  });
+});
+
 describe("LB_ACCESS_SCOPE=ports", () => {
   it("one rule per service address, port and protocol; loadBalancerSourceRanges become the sources", async () => {
     w = await lbWorld("26.1", { LB_ACCESS_SCOPE: "ports", LB_CLIENT_NETWORKS: "interface=lan source=lan" });

@@ -20,6 +20,7 @@ function report(parts: { written?: ApplyResult["written"]; failures?: ApplyResul
     aliasesReloaded: false,
     filterApplied: false,
     lockout: null,
+    firewallPending: null,
     aborted: null,
     dryRun: false,
   };
