@@ -25,6 +25,8 @@ export type ApplyResult = {
   readonly filterApplied: boolean;
   /** Set when the API stopped answering after a firewall apply. */
   readonly lockout: LockoutReport | null;
+  /** FRR needed a reconfigure this pass that did not happen: the next pass must do it. */
+  readonly frrPending: boolean;
   /** A firewall action this pass needed but did not complete: the next pass must do it. */
   readonly firewallPending: FirewallAction | null;
   /** A fatal error (401/403/unreachable) that stopped the pass early. */
@@ -47,6 +49,8 @@ export type ApplyOptions = {
    * pf's running rules cannot be read back, so only this memory says they still need applying.
    */
   readonly firewallPending?: FirewallAction | null;
+  /** The same for FRR, for when its running configuration cannot be read to find out. */
+  readonly frrPending?: boolean;
   /** How long the reachability check after a firewall apply may take, and how long undo keeps trying. */
   readonly reachability?: { readonly checkTimeoutMs: number; readonly attempts: number; readonly intervalMs: number; readonly undoDeadlineMs: number };
   readonly onWrite?: (op: Operation) => void;
@@ -87,7 +91,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     if (plan.reconfigureFrr) logger.info({ dryRun: true }, "dry run: would reconfigure FRR");
     if (!opts.firewallSuspended && (plan.reloadAliases || plan.applyFilter))
       logger.info({ dryRun: true }, plan.reloadAliases ? "dry run: would reload aliases" : "dry run: would apply filter rules");
-    return { counts, written: [], failures, frrReconfigured: false, aliasesReloaded: false, filterApplied: false, lockout: null, firewallPending: opts.firewallPending ?? null, aborted: null, dryRun: true };
+    return { counts, written: [], failures, frrReconfigured: false, aliasesReloaded: false, filterApplied: false, lockout: null, frrPending: opts.frrPending ?? false, firewallPending: opts.firewallPending ?? null, aborted: null, dryRun: true };
   }
 
   let categoryUuid = opts.snapshot.categories.find((c) => c.name === opts.categoryName)?.uuid ?? null;
@@ -137,7 +141,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   // Pending-only reasons (saved but not running) need an apply even without writes; when writes
   // were planned but all failed there is nothing new to apply.
   const planned = (kind: ObjectKind) => operations.some((o) => objectKindOf(o) === kind);
-  const needFrr = wrote("neighbor") || (plan.reconfigureFrr && !planned("neighbor"));
+  const needFrr = wrote("neighbor") || (plan.reconfigureFrr && !planned("neighbor")) || opts.frrPending === true;
   if (!aborted && needFrr) {
     try {
       await writer.reconfigureFrr();
@@ -176,7 +180,8 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
 
   const needed: FirewallAction | null = opts.firewallSuspended ? null : needAliasReload ? "aliases" : needFilterApply ? "filter" : null;
   const firewallPending = needed !== null && !aliasesReloaded && !filterApplied ? needed : null;
-  return { counts, written: done.map((d) => d.op), failures, frrReconfigured, aliasesReloaded, filterApplied, lockout, firewallPending, aborted, dryRun: false };
+  const frrPending = needFrr && !frrReconfigured;
+  return { counts, written: done.map((d) => d.op), failures, frrReconfigured, aliasesReloaded, filterApplied, lockout, frrPending, firewallPending, aborted, dryRun: false };
 }
 
 /**

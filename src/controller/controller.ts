@@ -70,6 +70,7 @@ export function createController(opts: ControllerOptions): Controller {
   let firstPassSinceStart = true;
   let firewallSuspended = false;
   let firewallPending: FirewallAction | null = null;
+  let frrPending = false;
   const startedAt = Date.now();
   let lastAttemptAt: number | null = null;
   let lastSuccessAt: number | null = null;
@@ -155,6 +156,7 @@ export function createController(opts: ControllerOptions): Controller {
         categoryName: want.categoryName,
         firewallSuspended,
         firewallPending,
+        frrPending,
         ...(opts.reachability ? { reachability: opts.reachability } : {}),
         onWrite: (op) => metrics.writes.inc({ operation: op.kind }),
         onApply: (s) => metrics.applies.inc({ subsystem: s }),
@@ -162,6 +164,8 @@ export function createController(opts: ControllerOptions): Controller {
       applied = outcome;
       if (firewallPending && !outcome.firewallPending) logger.info({ action: firewallPending }, "firewall changes from an earlier pass applied");
       firewallPending = outcome.firewallPending;
+      frrPending = outcome.frrPending;
+      if (frrPending) logger.warn({}, "BGP neighbors are saved but FRR was not reconfigured yet; the next pass does it");
       if (firewallPending) logger.warn({ action: firewallPending }, "firewall changes are saved but not applied yet; the next pass applies them");
       if (outcome.lockout) firewallSuspended = true;
       if (firewallSuspended && !outcome.lockout)

@@ -160,6 +160,17 @@ describe("applyPlan", () => {
     expect(lines.join("")).toContain('"frrStatus":"stopped"');
   });
 
+  it("reports an FRR reconfigure that failed as pending, and does it on the next pass when told", async () => {
+    const err = Object.assign(new Error("configd timeout"), { kind: "transient" });
+    const failing = recordingWriter({ reconfigureFrr: async () => Promise.reject(err) });
+    const first = await applyPlan(plan([n1]), { ...base, writer: failing.writer });
+    expect(first.frrPending).toBe(true);
+    const { writer, calls } = recordingWriter();
+    const second = await applyPlan(plan([]), { ...base, writer, frrPending: true });
+    expect(calls).toEqual(["reconfigureFrr", "frrStatus"]);
+    expect(second.frrPending).toBe(false);
+  });
+
   it("reconfigures FRR without writes when saved changes are pending", async () => {
     const { writer, calls } = recordingWriter();
     await applyPlan(plan([], { reconfigureFrr: true, pendingReasons: ["x"] }), { ...base, writer });

@@ -21,6 +21,7 @@ function report(parts: { written?: ApplyResult["written"]; failures?: ApplyResul
     filterApplied: false,
     lockout: null,
     firewallPending: null,
+    frrPending: false,
     aborted: null,
     dryRun: false,
   };
