@@ -1,7 +1,14 @@
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { NodeEvent } from "../controller/node-events.ts";
 import { describeError } from "./watch.ts";
+
+/** A Kubernetes Event about a Node, as `kubectl describe node` shows it. */
+export type NodeEvent = {
+  readonly node: string;
+  readonly type: "Normal" | "Warning";
+  readonly reason: "BGPPeerConfigured" | "BGPPeerRemoved" | "BGPPeerConflict" | "BGPPeerSkipped" | "BGPPeerFailed";
+  readonly message: string;
+};
 
 export type EventRecorder = {
   /** Queue events; never blocks a pass and never throws. */

@@ -1,12 +1,7 @@
+import type { NodeEvent } from "../cluster/events.ts";
 import type { PassReport } from "./controller.ts";
 
-/** A Kubernetes Event about a Node, as `kubectl describe node` shows it. */
-export type NodeEvent = {
-  readonly node: string;
-  readonly type: "Normal" | "Warning";
-  readonly reason: "BGPPeerConfigured" | "BGPPeerRemoved" | "BGPPeerConflict" | "BGPPeerSkipped" | "BGPPeerFailed";
-  readonly message: string;
-};
+export type { NodeEvent };
 
 /** Neighbor keys are `node=<name>` (shortened with a hash suffix only for very long names). */
 function nodeOfKey(key: string): string {
