@@ -37,8 +37,6 @@ class SlimWatch extends Watch {
   }
 }
 
-export type InformerState = "starting" | "running" | "restarting" | "stopped";
-
 export type ClusterWatchOptions = {
   readonly kc: KubeConfig;
   readonly nodeSelector: string;
@@ -60,14 +58,17 @@ export type ClusterWatch = {
   view(): ClusterView;
   /** A fresh LIST from the API server, independent of the watches (used by the periodic resync). */
   listFresh(): Promise<ClusterView>;
-  states(): Readonly<Record<string, InformerState>>;
   stop(): Promise<void>;
 };
 
 type Informer<T extends KubernetesObject> = {
   readonly name: string;
   readonly lw: ListWatch<T>;
-  state: InformerState;
+  /**
+   * Until the first LIST has succeeded the cache is empty, and an empty view would make the
+   * planner delete every owned neighbor: view() refuses instead.
+   */
+  synced: boolean;
   restartTimer: NodeJS.Timeout | null;
   delayMs: number;
 };
@@ -77,73 +78,52 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
   const backoff = opts.restartBackoffMs ?? { initial: 1000, max: 60_000 };
   const lwOptions = opts.delayFn ? { delayFn: opts.delayFn } : {};
   let stopping = false;
-  // Until an informer's first LIST has succeeded its cache is empty, and an empty view would make
-  // the planner delete every owned neighbor. view() refuses instead.
-  const synced = { nodes: false, services: opts.serviceSelector === null };
 
   const listNodes = () => core.listNode({ labelSelector: opts.nodeSelector });
   const listServices = (selector: string) => () => core.listServiceForAllNamespaces({ labelSelector: selector });
 
-  const nodes: Informer<V1Node> = {
-    name: "nodes",
-    lw: new ListWatch<V1Node>(
-      "/api/v1/nodes",
-      new SlimWatch(opts.kc, (o) => slimNode(o as V1Node)),
-      async () => {
-        const list = await listNodes();
-        synced.nodes = true;
-        return { ...list, items: list.items.map(slimNode) };
-      },
-      false,
-      opts.nodeSelector,
-      undefined,
-      lwOptions,
-    ),
-    state: "starting",
-    restartTimer: null,
-    delayMs: backoff.initial,
-  };
+  /** An informer whose cache holds slimmed objects, selected on the server. */
+  function informer<T extends KubernetesObject>(name: string, path: string, selector: string, list: () => Promise<{ items: T[] }>, slim: (o: T) => T): Informer<T> {
+    const inf: Informer<T> = {
+      name,
+      lw: new ListWatch<T>(
+        path,
+        new SlimWatch(opts.kc, (o) => slim(o as T)),
+        async () => {
+          const l = await list();
+          inf.synced = true;
+          return { ...l, items: l.items.map(slim) };
+        },
+        false,
+        selector,
+        undefined,
+        lwOptions,
+      ),
+      synced: false,
+      restartTimer: null,
+      delayMs: backoff.initial,
+    };
+    wire(inf);
+    return inf;
+  }
 
-  const services: Informer<V1Service> | null =
-    opts.serviceSelector === null
-      ? null
-      : {
-          name: "services",
-          lw: new ListWatch<V1Service>(
-            "/api/v1/services",
-            new SlimWatch(opts.kc, (o) => slimService(o as V1Service)),
-            async () => {
-              const list = await listServices(opts.serviceSelector ?? "")();
-              synced.services = true;
-              return { ...list, items: list.items.map(slimService) };
-            },
-            false,
-            opts.serviceSelector,
-            undefined,
-            lwOptions,
-          ),
-          state: "starting",
-          restartTimer: null,
-          delayMs: backoff.initial,
-        };
+  const nodes = informer<V1Node>("nodes", "/api/v1/nodes", opts.nodeSelector, listNodes, slimNode);
+  const services =
+    opts.serviceSelector === null ? null : informer<V1Service>("services", "/api/v1/services", opts.serviceSelector, listServices(opts.serviceSelector), slimService);
+  const informers = services ? [nodes, services] : [nodes];
 
   function wire<T extends KubernetesObject>(inf: Informer<T>): void {
     const changed = (verb: string) => (obj: T) => {
-      inf.state = "running";
       inf.delayMs = backoff.initial;
       opts.onChange(`${inf.name} ${verb} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata?.name ?? ""}`);
     };
     inf.lw.on("add", changed("added"));
     inf.lw.on("update", changed("updated"));
     inf.lw.on("delete", changed("deleted"));
-    inf.lw.on("connect", () => {
-      if (inf.state !== "stopped") inf.state = "running";
-    });
     // client-node stops an informer for good on any error other than 410/timeout; restarting it
     // is our job. An error after our own stop() is the AbortError of that stop, not a failure.
     inf.lw.on("error", (err?: unknown) => {
       if (stopping) return;
-      inf.state = "restarting";
       const delay = inf.delayMs;
       inf.delayMs = Math.min(inf.delayMs * 2, backoff.max);
       opts.logger.warn(
@@ -158,9 +138,6 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
     });
   }
 
-  wire(nodes);
-  if (services) wire(services);
-
   function toView(nodeList: readonly V1Node[], serviceList: readonly V1Service[]): ClusterView {
     return {
       nodes: nodeList.map(projectNode).sort((a, b) => a.name.localeCompare(b.name)),
@@ -171,18 +148,18 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
   return {
     async start() {
       stopping = false;
-      await Promise.all([nodes.lw.start(), services?.lw.start()]);
+      await Promise.all(informers.map((i) => i.lw.start()));
     },
     view() {
-      const pending = Object.entries(synced).filter(([, done]) => !done).map(([name]) => name);
+      const pending = informers.filter((i) => !i.synced).map((i) => i.name);
       if (pending.length > 0) throw new KubernetesListError(`the ${pending.join(" and ")} watch has not completed its first LIST yet`);
-      return toView(nodes.lw.list(), services ? services.lw.list() : []);
+      return toView(nodes.lw.list(), services?.lw.list() ?? []);
     },
     async listFresh() {
       try {
         const [n, s] = await Promise.all([
           listNodes(),
-          opts.serviceSelector === null ? Promise.resolve({ items: [] as V1Service[] }) : listServices(opts.serviceSelector)(),
+          opts.serviceSelector === null ? { items: [] as V1Service[] } : listServices(opts.serviceSelector)(),
         ]);
         return toView(n.items, s.items);
       } catch (err) {
@@ -190,17 +167,10 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
         throw new KubernetesListError(`listing nodes/services from the Kubernetes API failed: ${describeError(err)}`);
       }
     },
-    states() {
-      const out: Record<string, InformerState> = { nodes: nodes.state };
-      if (services) out["services"] = services.state;
-      return out;
-    },
     async stop() {
       stopping = true;
-      for (const inf of [nodes, services]) {
-        if (!inf) continue;
+      for (const inf of informers) {
         if (inf.restartTimer) clearTimeout(inf.restartTimer);
-        inf.state = "stopped";
         await inf.lw.stop();
       }
     },
