@@ -54,6 +54,8 @@ export class OpnsenseError extends Error {
 
 /** Preflight found reasons why the agent cannot work; each problem is one complete sentence. */
 export class PreflightError extends Error {
+  /** Lets callers that only see `kind` (like every other OPNsense error) tell it apart. */
+  readonly kind = "preflight";
   readonly problems: readonly string[];
   readonly warnings: readonly string[];
 

@@ -199,3 +199,26 @@ describe("secrets", () => {
     expect(out).not.toContain(Buffer.from(`${w.config.opnsense.apiKey}:${DEFAULT_API_SECRET}`).toString("base64"));
   });
 });
+
+describe("readiness after a working start", () => {
+  it("turns not-ready when the key is revoked later (401 during the re-probe), and ready again when it works", async () => {
+    w = await startWorld({ agent: false });
+    w.addWorker("worker-1", "10.0.20.11");
+    await w.startAgent();
+    await w.settle(() => neighbors(w.sim).length === 1, "synced");
+    expect((await readyz(w)).status).toBe(200);
+    // A garbage reply makes the next pass re-probe OPNsense; by then the key has been revoked,
+    // so it is the preflight (not a snapshot read) that meets the 401.
+    w.sim.control.injectFault({ match: { pathPrefix: "/api/firewall/filter/get" }, kind: "garbage", times: 1 });
+    await w.agent?.controller.runNow("resync", { fresh: true });
+    w.sim.control.injectFault({ kind: "unauthorized", times: 1000 });
+    const report = await w.agent?.controller.runNow("resync", { fresh: true });
+    expect(report?.error).toContain("preflight");
+    const r = await readyz(w);
+    expect(r.status).toBe(503);
+    expect(r.text).toMatch(/401/);
+    w.sim.control.clearFaults();
+    await w.agent?.controller.runNow("resync", { fresh: true });
+    expect((await readyz(w)).status).toBe(200);
+  });
+});
