@@ -122,7 +122,6 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
     peerGroupsEndpoint: peerGroups.value,
     bgpRootFields: bgp.value.rootFields,
   });
-  if (!capabilities.ruleStatetype) warnings.push(`This OPNsense (${capabilities.versionRange}) has no state type on MVC filter rules: sloppy-state rules for LoadBalancer traffic cannot be created.`);
   if (capabilities.neighborFields.length > 0 && !capabilities.neighborFields.includes("remote_as_mode")) warnings.push("os-frr is older than 1.44: on versions before 1.43 every FRR apply restarts FRR and drops all BGP sessions, so changes are batched into one apply.");
   if (!capabilities.frrRendersDescription) warnings.push("os-frr is older than 1.52: neighbor descriptions are not rendered into frr.conf, so the running-config check can compare only addresses and remote AS.");
   return { capabilities, warnings };

@@ -42,10 +42,10 @@ describe("preflight", () => {
     expect(r.warnings).toEqual([]);
   });
 
-  test("24.x warns that sloppy state is unavailable; TLS insecure warns", async () => {
+  test("24.x reports no state type (the agent warns only when sloppy rules are configured); TLS insecure warns", async () => {
     mockRouter({ "/api/firewall/filter/getRule": [200, ruleTemplate("24.1")], "/api/quagga/bgp/getNeighbor": [200, neighborTemplate(1.38)] });
     const r = await client({ tlsInsecure: true }).preflight();
-    expect(r.warnings.join("\n")).toMatch(/no state type/);
+    expect(r.capabilities.ruleStatetype).toBe(false);
     expect(r.warnings.join("\n")).toMatch(/OPNSENSE_TLS_INSECURE/);
     expect(r.warnings.join("\n")).toMatch(/1\.44/);
   });
