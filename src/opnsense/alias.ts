@@ -7,7 +7,7 @@ import { OpnsenseError, guardShape } from "./errors.ts";
 import type { Http } from "./http.ts";
 import { aliasContentOut, boolOut, child, isObj, readAliasContent, readBool, readItems, readMulti, readObj, readSingle, readString } from "./codec.ts";
 import type { Obj } from "./codec.ts";
-import { createItem, deleteItem, setItem } from "./crud.ts";
+import { createItem, deleteItem, runAction, setItem } from "./crud.ts";
 import type { ItemEndpoints } from "./crud.ts";
 
 export const EP = {
@@ -73,17 +73,7 @@ export async function deleteAlias(http: Http, uuid: string): Promise<void> {
 
 /** `alias/reconfigure` reloads pf and refreshes the tables (the filter apply of 26.7+ does not, §4.7). */
 export async function reloadAliases(http: Http, timeoutMs: number): Promise<void> {
-  const reply = await http.request({ method: "POST", endpoint: EP.reconfigure, timeoutMs });
-  if (!isObj(reply) || typeof reply.status !== "string") {
-    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: EP.reconfigure, detail: `unexpected reply shape: expected {"status": "…"}, got ${JSON.stringify(reply)?.slice(0, 120)}` });
-  }
-  const status = reply.status.trim().toLowerCase();
-  if (status === "") {
-    throw new OpnsenseError({ kind: "transient", method: "POST", endpoint: EP.reconfigure, detail: "empty status: configd did not finish the alias reload in time" });
-  }
-  if (status !== "ok") {
-    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: EP.reconfigure, detail: `alias reload reported "${reply.status.trim()}"` });
-  }
+  await runAction(http, { endpoint: EP.reconfigure, what: "alias reload", timeoutMs });
 }
 
 /** Live pf table of one alias: grid rows `{ip: …}` (§5.6), normalized like alias content. */

@@ -47,3 +47,18 @@ export async function deleteItem(http: Http, ep: ItemEndpoints, uuid: string): P
   const reply = await http.request({ method: "POST", endpoint: ep.del, args: [uuid] });
   expectResult(ep.del, reply, ["deleted", "not found"]);
 }
+
+/**
+ * A service action (`reconfigure`, `apply`) that answers `{"status": "ok"}` (any case, padded
+ * with newlines). An empty status means configd gave up after 120 s while the work may still be
+ * running (§1.7): transient, so the caller tries again later.
+ */
+export async function runAction(http: Http, a: { endpoint: string; what: string; timeoutMs: number; args?: readonly string[] }): Promise<void> {
+  const reply = await http.request({ method: "POST", endpoint: a.endpoint, timeoutMs: a.timeoutMs, ...(a.args ? { args: a.args } : {}) });
+  if (!isObj(reply) || typeof reply.status !== "string") {
+    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: a.endpoint, detail: `unexpected reply shape: expected {"status": "…"}, got ${JSON.stringify(reply)?.slice(0, 120)}` });
+  }
+  const status = reply.status.trim();
+  if (status === "") throw new OpnsenseError({ kind: "transient", method: "POST", endpoint: a.endpoint, detail: `empty status: configd did not finish the ${a.what} in time` });
+  if (status.toLowerCase() !== "ok") throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: a.endpoint, detail: `${a.what} reported "${status}"` });
+}

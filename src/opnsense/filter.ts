@@ -7,7 +7,7 @@ import { OpnsenseError, guardShape } from "./errors.ts";
 import type { Http } from "./http.ts";
 import { boolOut, child, commaOut, isObj, listOut, protocolIn, protocolOut, readBool, readCommaList, readItems, readMulti, readObj, readSingle, readString } from "./codec.ts";
 import type { Obj } from "./codec.ts";
-import { createItem, deleteItem, setItem } from "./crud.ts";
+import { createItem, deleteItem, runAction, setItem } from "./crud.ts";
 import type { ItemEndpoints } from "./crud.ts";
 
 export const EP = {
@@ -103,14 +103,7 @@ function statusOf(method: string, endpoint: string, reply: unknown): string {
 
 /** `filter/apply[/revision]`: "OK\n\n" on success; "" means configd timed out (§1.7). */
 export async function applyFilter(http: Http, timeoutMs: number, revision?: string): Promise<void> {
-  const reply = await http.request({ method: "POST", endpoint: EP.apply, args: revision ? [revision] : [], timeoutMs });
-  const status = statusOf("POST", EP.apply, reply).trim();
-  if (status === "") {
-    throw new OpnsenseError({ kind: "transient", method: "POST", endpoint: EP.apply, detail: "empty status: configd did not finish the filter reload in time" });
-  }
-  if (status.toLowerCase() !== "ok") {
-    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: EP.apply, detail: `filter reload reported "${status}"` });
-  }
+  await runAction(http, { endpoint: EP.apply, what: "filter reload", timeoutMs, args: revision ? [revision] : [] });
 }
 
 /** Returns the revision to pass to apply/cancelRollback, or null where savepoints no longer exist (26.7+). */

@@ -7,6 +7,7 @@ import type { FrrRunning } from "../domain/types.ts";
 import { OpnsenseError } from "./errors.ts";
 import type { Http } from "./http.ts";
 import { isObj } from "./codec.ts";
+import { runAction } from "./crud.ts";
 
 export const EP = {
   reconfigure: "quagga/service/reconfigure",
@@ -17,18 +18,7 @@ export const EP = {
 export type FrrServiceStatus = "running" | "stopped" | "disabled" | "unknown";
 
 export async function reconfigureFrr(http: Http, timeoutMs: number): Promise<void> {
-  const reply = await http.request({ method: "POST", endpoint: EP.reconfigure, timeoutMs });
-  if (!isObj(reply) || typeof reply.status !== "string") {
-    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: EP.reconfigure, detail: `unexpected reply shape: expected {"status": "…"}, got ${JSON.stringify(reply)?.slice(0, 120)}` });
-  }
-  const status = reply.status.trim().toLowerCase();
-  if (status === "") {
-    // configd gives up after 120 s and PHP returns "" (§1.7): the reload may still be running.
-    throw new OpnsenseError({ kind: "transient", method: "POST", endpoint: EP.reconfigure, detail: "empty status: configd did not finish the FRR reload in time" });
-  }
-  if (status !== "ok") {
-    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: EP.reconfigure, detail: `FRR reconfigure reported "${reply.status.trim()}"` });
-  }
+  await runAction(http, { endpoint: EP.reconfigure, what: "FRR reload", timeoutMs });
 }
 
 export async function frrStatus(http: Http): Promise<FrrServiceStatus> {
