@@ -18,24 +18,21 @@ import type { Alias, Neighbor, RouterSnapshot, Rule } from "../src/domain/types.
 import { computePlan } from "../src/plan/index.ts";
 import { startKubeFake } from "../test/fakes/kube-apiserver/index.ts";
 import { DEFAULT_API_SECRET } from "../test/fakes/opnsense/index.ts";
-import { calls, neighbors } from "../test/integration/helpers.ts";
+import { actionCalls, neighbors, readCalls, writeCalls } from "../test/integration/helpers.ts";
 import { baseEnv, configFrom, startWorld } from "../test/integration/world.ts";
-import { startOpnsenseSimulator } from "../test/fakes/opnsense/index.ts";
+import { startOpnsenseSimulator, type Simulator } from "../test/fakes/opnsense/index.ts";
 import { waitFor } from "../test/helpers/wait.ts";
 import { CAPS } from "../test/unit/desired/fixtures.ts";
 
 const N = Number(process.env["BENCH_NODES"] ?? 5000);
-const WRITE = /\/(set|add|del)[A-Z]/;
-const ACTION = /\/(reconfigure|apply)(\/|$)/;
 
 function row(label: string, value: string, target = ""): void {
   console.log(`  ${label.padEnd(58)} ${value.padEnd(16)} ${target}`);
 }
 
-function split(list: string[]): { reads: number; writes: number; actions: number } {
-  const writes = list.filter((c) => c.startsWith("POST") && WRITE.test(c)).length;
-  const actions = list.filter((c) => c.startsWith("POST") && ACTION.test(c)).length;
-  return { reads: list.length - writes - actions, writes, actions };
+/** The simulator's request log, counted the way the integration tests classify calls. */
+function split(sim: Simulator): { reads: number; writes: number; actions: number } {
+  return { reads: readCalls(sim).length, writes: writeCalls(sim).length, actions: actionCalls(sim).length };
 }
 
 async function apiCalls(): Promise<void> {
@@ -53,13 +50,13 @@ async function apiCalls(): Promise<void> {
   const firstWrite = w.sim.control.requests().find((r) => r.method === "POST");
   const latency = firstWrite ? Date.parse(firstWrite.time) - (performance.timeOrigin + t0) : NaN;
   await w.settle(() => neighbors(w.sim).length === 3, "node added");
-  const added = split(calls(w.sim));
+  const added = split(w.sim);
   row("one node added: reads / writes / applies", `${added.reads} / ${added.writes} / ${added.actions}`, "minimum: 2 writes (neighbor, alias), 2 applies (FRR, aliases)");
   row("event → first write, minus DEBOUNCE (50 ms)", `${Math.max(0, latency - w.config.debounceMs).toFixed(1)} ms`, "target ≤ 50 ms");
 
   w.sim.control.clearLog();
   await w.agent?.controller.runNow("resync", { fresh: true });
-  const steady = split(calls(w.sim));
+  const steady = split(w.sim);
   row("steady resync: reads / writes / applies", `${steady.reads} / ${steady.writes} / ${steady.actions}`, "target: 0 writes");
 
   const before = w.sim.control.counters().reconfigures;
@@ -145,7 +142,7 @@ async function agentMemory(nodeFlags: string[]): Promise<void> {
   kube.control.labelNode("worker-00000", "bench", "touch");
   await waitFor(() => passes() > before, "steady pass", 120_000, 50);
   const last = JSON.parse(out.trim().split("\n").filter((l) => l.includes('"sync complete"')).at(-1) ?? "{}") as { durationMs?: number };
-  const steady = split(calls(sim));
+  const steady = split(sim);
   row("steady pass: duration incl. OPNsense reads", `${last.durationMs ?? NaN} ms`);
   row("steady pass: writes", String(steady.writes), "target: 0");
   row("RSS after a steady pass", `${rss().toFixed(0)} MB`, "target < 100 MB");
