@@ -1,5 +1,6 @@
 import type { LbClientNetwork } from "./types.ts";
 import { parseNetwork } from "../domain/net.ts";
+import { BOOLEAN_SPELLINGS, parseBoolean } from "../domain/boolean.ts";
 
 /**
  * `LB_CLIENT_NETWORKS`: the client networks allowed to reach the LoadBalancer addresses.
@@ -24,7 +25,6 @@ export type ClientNetworksResult =
 export const INTERFACE_NAME_RE = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 /** An interface network (`lan`), interface address (`lanip`) or alias name: OPNsense resolves it. */
 const NAMED_SOURCE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
-const BOOLEAN_VALUES: Readonly<Record<string, boolean>> = { true: true, false: false, yes: true, no: false, "1": true, "0": false };
 const FIELDS = ["interface", "source", "asymmetric"] as const;
 type Field = (typeof FIELDS)[number];
 
@@ -90,8 +90,8 @@ export function parseClientNetworks(text: string): ClientNetworksResult {
     }
     let asymmetric = false;
     if (asymmetricText !== undefined) {
-      const b = BOOLEAN_VALUES[asymmetricText.toLowerCase()];
-      if (b === undefined) problems.push(`asymmetric "${asymmetricText}" is not true or false`);
+      const b = parseBoolean(asymmetricText);
+      if (b === null) problems.push(`asymmetric "${asymmetricText}" is not a boolean (${BOOLEAN_SPELLINGS})`);
       else asymmetric = b;
     }
     if (problems.length > 0) {

@@ -2,20 +2,26 @@ import * as fs from "node:fs";
 import type { z } from "zod";
 import type { Config } from "./types.ts";
 import { ENV_VARS } from "./env-vars.ts";
+import { alignNetwork, parseNetwork, sortNetworks } from "../domain/net.ts";
 import {
+  acceptPrefixesCheck,
   asnCheck,
+  asnListCheck,
   booleanCheck,
   clientNetworksCheck,
   durationCheck,
+  fractionCheck,
   hostnameCheck,
   integerCheck,
   interfaceCheck,
   labelSelectorCheck,
   lbAddressesCheck,
   logLevelCheck,
+  namespacesCheck,
   ownerIdCheck,
   passwordCheck,
   peerGroupCheck,
+  peerNetworksCheck,
   policyCheck,
   scopeCheck,
   urlCheck,
@@ -56,6 +62,14 @@ function inDocumentedOrder(errors: readonly string[]): string[] {
     .map((message, i) => ({ message, i, p: position(message) }))
     .sort((a, b) => a.p - b.p || a.i - b.i)
     .map((e) => e.message);
+}
+
+/** The LB pool as route prefixes: a bare address is a host route, a CIDR is taken network-aligned. */
+function lbPrefixes(addresses: readonly string[]): string[] {
+  return addresses.flatMap((a) => {
+    const net = parseNetwork(a);
+    return net === null ? [] : [alignNetwork(net).text];
+  });
 }
 
 function fsErrorCode(err: unknown): string {
@@ -194,18 +208,25 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
   const passwordRaw = secret("BGP_PASSWORD", false);
   const password = passwordRaw === null ? null : parse(raw("BGP_PASSWORD") !== undefined ? "BGP_PASSWORD" : "BGP_PASSWORD_FILE", passwordRaw, passwordCheck, null);
   const peerGroup = optional("BGP_PEER_GROUP", peerGroupCheck);
+  const acceptPrefixesRaw = optional("BGP_ACCEPT_PREFIXES", acceptPrefixesCheck);
+  const peerNetworks = optional("BGP_PEER_NETWORKS", peerNetworksCheck);
+  const extraAsns = optional("BGP_ALLOWED_ASNS", asnListCheck, []);
 
   // --- Firewall
   const firewallInterface = optional("FIREWALL_INTERFACE", interfaceCheck, "lan");
   const lbAddresses = optional("LB_ADDRESSES", lbAddressesCheck, []);
   const clientNetworks = optional("LB_CLIENT_NETWORKS", clientNetworksCheck, []);
   const accessScope = optional("LB_ACCESS_SCOPE", scopeCheck, "addresses");
+  const serviceNamespaces = optional("SERVICE_NAMESPACES", namespacesCheck);
 
   // --- Behaviour
   const ownerId = optional("OWNER_ID", ownerIdCheck, "default");
   const policy = optional("POLICY", policyCheck, "sync");
   const dryRun = optional("DRY_RUN", booleanCheck, false);
   const adoptExisting = optional("ADOPT_EXISTING", booleanCheck, false);
+  const maxDeleteFraction = optional("MAX_DELETE_FRACTION", fractionCheck, 0.5);
+  const minApplyIntervalMs = optional("MIN_APPLY_INTERVAL", durationCheck(0, 3_600_000), 10_000);
+  const removalGraceMs = optional("REMOVAL_GRACE", durationCheck(0, 86_400_000), 30_000);
   const syncIntervalMs = optional("SYNC_INTERVAL", durationCheck(1000, 86_400_000), 300_000);
   const debounceMs = optional("DEBOUNCE", durationCheck(0, 600_000), 2000);
   const inCluster = raw("KUBERNETES_SERVICE_HOST") !== undefined;
@@ -224,9 +245,19 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
   if (url.startsWith("http://")) {
     warnings.push("OPNSENSE_URL uses plain http: the API key and secret cross the network unencrypted");
   }
-  if (clientNetworks.length === 0 && (lbAddresses.length > 0 || raw("LB_ACCESS_SCOPE") !== undefined)) {
-    warnings.push("LB_ADDRESSES/LB_ACCESS_SCOPE are set but LB_CLIENT_NETWORKS is empty: no LB alias or access rules are created");
+  if (clientNetworks.length === 0 && raw("LB_ACCESS_SCOPE") !== undefined) {
+    warnings.push("LB_ACCESS_SCOPE is set but LB_CLIENT_NETWORKS is empty: no LB alias or access rules are created");
   }
+  // The default of BGP_ACCEPT_PREFIXES is the LB pool: what Cilium is meant to announce.
+  const acceptPrefixes = acceptPrefixesRaw === "none" ? [] : (acceptPrefixesRaw ?? lbPrefixes(lbAddresses));
+  const acceptPrefixesFrom = acceptPrefixesRaw === "none" ? "none" : acceptPrefixesRaw !== null ? "BGP_ACCEPT_PREFIXES" : lbAddresses.length > 0 ? "LB_ADDRESSES" : "none";
+  for (const p of acceptPrefixes) {
+    if (p.endsWith("/0")) warnings.push(`BGP_ACCEPT_PREFIXES contains ${p}: the nodes may announce a default route and any prefix`);
+  }
+  for (const a of lbAddresses) {
+    if (a === "0.0.0.0/0" || a === "::/0") warnings.push(`LB_ADDRESSES contains ${a}: every address counts as a LoadBalancer address (alias, accepted routes, rule destinations)`);
+  }
+  const allowedAsns = [...new Set([remoteAsn, ...extraAsns])].sort((a, b) => a - b);
   if (clientNetworks.length > 0 && accessScope === "ports" && lbAddresses.length > 0) {
     warnings.push("LB_ACCESS_SCOPE=ports: LB_ADDRESSES only fill the LB alias; access rules are made per service address and port");
   }
@@ -240,10 +271,25 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
   const config: Config = {
     opnsense: { url, apiKey, apiSecret, caFile, tlsServerName, tlsInsecure, timeoutMs },
     nodeSelector,
-    bgp: { remoteAsn, updateSource, keepalive, holddown, connectTimer, bfd, multihop, password, peerGroup },
+    bgp: {
+      remoteAsn,
+      updateSource,
+      keepalive,
+      holddown,
+      connectTimer,
+      bfd,
+      multihop,
+      password,
+      peerGroup,
+      acceptPrefixes: sortNetworks(acceptPrefixes),
+      acceptPrefixesFrom,
+      peerNetworks,
+      allowedAsns,
+    },
     firewallInterface,
     serviceSelector,
-    lb: { addresses: lbAddresses, clientNetworks, accessScope },
+    lb: { addresses: lbAddresses, clientNetworks, accessScope, serviceNamespaces },
+    safety: { maxDeleteFraction, minApplyIntervalMs, removalGraceMs },
     ownerId,
     policy,
     dryRun,

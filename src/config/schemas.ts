@@ -7,23 +7,24 @@ import { z } from "zod";
 import { INTERFACE_NAME_RE, parseClientNetworks } from "./client-networks.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { labelSelectorProblem } from "./label-selector.ts";
-import { parseNetwork, sortNetworks } from "../domain/net.ts";
+import { alignNetwork, parseNetwork, sortNetworks } from "../domain/net.ts";
+import { BOOLEAN_SPELLINGS, parseBoolean } from "../domain/boolean.ts";
 import { aliasNameProblem, aliasNames, OWNER_ID_MAX_LENGTH, OWNER_ID_PATTERN } from "../domain/names.ts";
 import type { LbAccessScope, LbClientNetwork, Policy } from "./types.ts";
 
 /** A schema and the phrase that completes `"<value>" is not …` when it rejects a value. */
 export type Check<T> = { readonly schema: z.ZodType<T, string>; readonly expected: string };
 
-const BOOLEAN_WORDS = ["true", "false", "1", "0", "yes", "no"] as const;
-
 export const booleanCheck: Check<boolean> = {
-  schema: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .pipe(z.enum(BOOLEAN_WORDS))
-    .transform((v) => v === "true" || v === "1" || v === "yes"),
-  expected: "a boolean (true/false, 1/0, yes/no)",
+  schema: z.string().transform((s, ctx) => {
+    const b = parseBoolean(s);
+    if (b === null) {
+      ctx.addIssue({ code: "custom", message: `"${s.trim()}" is not a boolean (${BOOLEAN_SPELLINGS})` });
+      return z.NEVER;
+    }
+    return b;
+  }),
+  expected: `a boolean (${BOOLEAN_SPELLINGS})`,
 };
 
 export function integerCheck(min: number, max: number, what: string): Check<number> {
@@ -185,4 +186,79 @@ export const ownerIdCheck: Check<string> = {
       return s;
     }),
   expected: "an owner id",
+};
+
+function listItems(s: string): string[] {
+  return s.split(/[\s,]+/).filter((x) => x !== "");
+}
+
+/** CIDRs aligned to their network (`10.96.0.5/24` → `10.96.0.0/24`; an address → /32 or /128), sorted. */
+function cidrList(allowHostBits: boolean): z.ZodType<readonly string[], string> {
+  return z.string().transform((s, ctx) => {
+    const good: string[] = [];
+    for (const item of listItems(s)) {
+      const net = parseNetwork(item);
+      if (net === null) {
+        ctx.addIssue({ code: "custom", message: `entry "${item}" is not an IPv4/IPv6 address or CIDR` });
+        continue;
+      }
+      const aligned = alignNetwork(net);
+      if (!allowHostBits && net.prefix !== null && aligned.address !== net.address) {
+        ctx.addIssue({ code: "custom", message: `entry "${item}" has host bits set; did you mean ${aligned.text}?` });
+        continue;
+      }
+      good.push(aligned.text);
+    }
+    return sortNetworks(good);
+  });
+}
+
+/** `none`, or CIDRs. Host bits are refused: a route filter that silently differs from what was typed is a trap. */
+export const acceptPrefixesCheck: Check<readonly string[] | "none"> = {
+  schema: z.string().transform((s, ctx) => {
+    if (s.trim().toLowerCase() === "none") return "none" as const;
+    const r = cidrList(false).safeParse(s);
+    if (!r.success) {
+      for (const issue of r.error.issues) ctx.addIssue({ code: "custom", message: issue.message });
+      return z.NEVER;
+    }
+    return r.data;
+  }),
+  expected: "a comma-separated list of CIDRs, or none",
+};
+
+export const peerNetworksCheck: Check<readonly string[]> = {
+  schema: cidrList(false),
+  expected: "a comma-separated list of CIDRs",
+};
+
+export const asnListCheck: Check<readonly number[]> = {
+  schema: z.string().transform((s, ctx) => {
+    const out: number[] = [];
+    for (const item of listItems(s)) {
+      const n = /^\d{1,10}$/.test(item) ? Number(item) : NaN;
+      if (!(n >= 1 && n <= 4294967295)) ctx.addIssue({ code: "custom", message: `entry "${item}" is not an AS number (1–4294967295)` });
+      else out.push(n);
+    }
+    return [...new Set(out)].sort((a, b) => a - b);
+  }),
+  expected: "a comma-separated list of AS numbers",
+};
+
+export const fractionCheck: Check<number> = {
+  schema: z.string().trim().regex(/^(?:0|1|0?\.\d+|1\.0*)$/).transform(Number).pipe(z.number().min(0).max(1)),
+  expected: "a fraction between 0 and 1 (e.g. 0.5)",
+};
+
+/** Kubernetes namespace names (RFC 1123 labels). */
+export const namespacesCheck: Check<readonly string[]> = {
+  schema: z.string().transform((s, ctx) => {
+    const out: string[] = [];
+    for (const item of listItems(s)) {
+      if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(item)) ctx.addIssue({ code: "custom", message: `entry "${item}" is not a namespace name` });
+      else out.push(item);
+    }
+    return [...new Set(out)].sort();
+  }),
+  expected: "a comma-separated list of namespaces",
 };

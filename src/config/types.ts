@@ -36,6 +36,17 @@ export type Config = {
     readonly multihop: boolean;
     readonly password: string | null;
     readonly peerGroup: string | null;
+    /**
+     * Prefixes the nodes may announce (inbound prefix list on every owned neighbor), canonical
+     * network-aligned CIDRs. Empty = no route filtering.
+     */
+    readonly acceptPrefixes: readonly string[];
+    /** Where `acceptPrefixes` came from, for the start log. */
+    readonly acceptPrefixesFrom: "BGP_ACCEPT_PREFIXES" | "LB_ADDRESSES" | "none";
+    /** Peering addresses must lie in one of these CIDRs; null = any address that passes the built-in checks. */
+    readonly peerNetworks: readonly string[] | null;
+    /** AS numbers the `asn` annotation may pick (always includes `remoteAsn`). */
+    readonly allowedAsns: readonly number[];
   };
   readonly firewallInterface: string;
   readonly serviceSelector: string;
@@ -43,6 +54,17 @@ export type Config = {
     readonly addresses: readonly string[];
     readonly clientNetworks: readonly LbClientNetwork[];
     readonly accessScope: LbAccessScope;
+    /** Only Services in these namespaces get access rules; null = every namespace. */
+    readonly serviceNamespaces: readonly string[] | null;
+  };
+  /** Blast-radius limits (README: Safety limits). */
+  readonly safety: {
+    /** A pass may delete at most this fraction of the owned neighbors (0–1); more is held until confirmed. */
+    readonly maxDeleteFraction: number;
+    /** Minimum time between two FRR reconfigures, and between two firewall applies. */
+    readonly minApplyIntervalMs: number;
+    /** How long a node that left the selector (or was deleted) keeps its neighbor. */
+    readonly removalGraceMs: number;
   };
   readonly ownerId: string;
   readonly policy: Policy;

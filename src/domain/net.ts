@@ -87,3 +87,45 @@ function expandIpv6(address: string): string {
 export function sortNetworks(items: Iterable<string>): string[] {
   return [...new Set(items)].sort(compareNetworks);
 }
+
+const WIDTH: Readonly<Record<IpFamily, number>> = { inet: 32, inet6: 128 };
+
+/** The address as an unsigned integer of its family's width. */
+export function addressValue(address: string, family: IpFamily): bigint {
+  if (family === "inet") return address.split(".").reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
+  return expandIpv6(address)
+    .split(":")
+    .reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+function formatValue(value: bigint, family: IpFamily): string {
+  if (family === "inet") return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 255n)).join(".");
+  const groups: string[] = [];
+  for (let s = 112n; s >= 0n; s -= 16n) groups.push(((value >> s) & 0xffffn).toString(16));
+  return parseIpv6(groups.join(":")) ?? groups.join(":");
+}
+
+/** A network with its host bits cleared (`10.96.0.5/24` → `10.96.0.0/24`); a bare address becomes a host route. */
+export function alignNetwork(n: ParsedNetwork): ParsedNetwork {
+  const width = WIDTH[n.family];
+  const prefix = n.prefix ?? width;
+  const hostBits = BigInt(width - prefix);
+  const value = (addressValue(n.address, n.family) >> hostBits) << hostBits;
+  const address = formatValue(value, n.family);
+  return { family: n.family, address, prefix, text: `${address}/${prefix}` };
+}
+
+/** Whether `ip` lies inside `net` (same family only). */
+export function networkContains(net: ParsedNetwork, ip: ParsedIp): boolean {
+  if (net.family !== ip.family) return false;
+  const width = WIDTH[net.family];
+  const hostBits = BigInt(width - (net.prefix ?? width));
+  return addressValue(net.address, net.family) >> hostBits === addressValue(ip.address, ip.family) >> hostBits;
+}
+
+/** Whether network `inner` lies entirely inside `outer`. */
+export function networkCovers(outer: ParsedNetwork, inner: ParsedNetwork): boolean {
+  const width = WIDTH[outer.family];
+  if (outer.family !== inner.family || (inner.prefix ?? width) < (outer.prefix ?? width)) return false;
+  return networkContains(outer, { family: inner.family, address: inner.address });
+}

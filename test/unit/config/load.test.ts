@@ -66,10 +66,15 @@ describe("loadConfig defaults", () => {
         multihop: false,
         password: null,
         peerGroup: null,
+        acceptPrefixes: [],
+        acceptPrefixesFrom: "none",
+        peerNetworks: null,
+        allowedAsns: [64555],
       },
       firewallInterface: "lan",
       serviceSelector: "homelab/public-service=true",
-      lb: { addresses: [], clientNetworks: [], accessScope: "addresses" },
+      lb: { addresses: [], clientNetworks: [], accessScope: "addresses", serviceNamespaces: null },
+      safety: { maxDeleteFraction: 0.5, minApplyIntervalMs: 10_000, removalGraceMs: 30_000 },
       ownerId: "default",
       policy: "sync",
       dryRun: false,
@@ -102,7 +107,8 @@ describe("loadConfig defaults", () => {
   test("every documented literal default parses to the built-in default", () => {
     const baseline = ok(BASE).config;
     for (const v of ENV_VARS) {
-      if (v.required || v.default === null || v.name === "LEADER_ELECTION") continue;
+      // Defaults described in words (derived from other settings) have no literal to parse.
+      if (v.required || v.default === null || v.name === "LEADER_ELECTION" || v.name === "BGP_ACCEPT_PREFIXES") continue;
       expect(ok({ ...BASE, [v.name]: v.default }).config, v.name).toEqual(baseline);
     }
   });
@@ -350,14 +356,67 @@ describe("warnings", () => {
     ]);
   });
   test("LB settings without client networks warn", () => {
-    expect(ok({ ...BASE, LB_ADDRESSES: "10.0.30.0/24" }).warnings).toEqual([
-      "LB_ADDRESSES/LB_ACCESS_SCOPE are set but LB_CLIENT_NETWORKS is empty: no LB alias or access rules are created",
+    expect(ok({ ...BASE, LB_ACCESS_SCOPE: "ports" }).warnings).toEqual([
+      "LB_ACCESS_SCOPE is set but LB_CLIENT_NETWORKS is empty: no LB alias or access rules are created",
+    ]);
+    // LB_ADDRESSES alone is meaningful: it is the default of the accepted route prefixes.
+    expect(ok({ ...BASE, LB_ADDRESSES: "10.0.30.0/24" }).warnings).toEqual([]);
+  });
+  test("a default route among the accepted prefixes or the LB pool is called out", () => {
+    expect(ok({ ...BASE, BGP_ACCEPT_PREFIXES: "0.0.0.0/0" }).warnings).toEqual([
+      "BGP_ACCEPT_PREFIXES contains 0.0.0.0/0: the nodes may announce a default route and any prefix",
+    ]);
+    expect(ok({ ...BASE, LB_ADDRESSES: "::/0", BGP_ACCEPT_PREFIXES: "none" }).warnings).toEqual([
+      "LB_ADDRESSES contains ::/0: every address counts as a LoadBalancer address (alias, accepted routes, rule destinations)",
     ]);
   });
   test("dry run is announced", () => {
     expect(ok({ ...BASE, DRY_RUN: "1" }).warnings).toEqual([
       "DRY_RUN=true: plans are computed and logged, nothing is written to OPNsense",
     ]);
+  });
+});
+
+describe("trust and safety settings", () => {
+  test("accepted prefixes default to the LB pool, network-aligned, and `none` turns filtering off", () => {
+    const pool = ok({ ...BASE, LB_ADDRESSES: "10.96.0.0/24, 10.96.1.7, 2001:db8::/64" }).config.bgp;
+    expect(pool.acceptPrefixes).toEqual(["10.96.0.0/24", "10.96.1.7/32", "2001:db8::/64"]);
+    expect(pool.acceptPrefixesFrom).toBe("LB_ADDRESSES");
+    const explicit = ok({ ...BASE, LB_ADDRESSES: "10.96.0.0/24", BGP_ACCEPT_PREFIXES: "10.97.0.0/16" }).config.bgp;
+    expect(explicit.acceptPrefixes).toEqual(["10.97.0.0/16"]);
+    expect(explicit.acceptPrefixesFrom).toBe("BGP_ACCEPT_PREFIXES");
+    const off = ok({ ...BASE, LB_ADDRESSES: "10.96.0.0/24", BGP_ACCEPT_PREFIXES: "None" }).config.bgp;
+    expect(off.acceptPrefixes).toEqual([]);
+    expect(off.acceptPrefixesFrom).toBe("none");
+  });
+  test("prefixes with host bits and garbage are refused with the entry named", () => {
+    expect(errorsOf({ ...BASE, BGP_ACCEPT_PREFIXES: "10.96.0.5/24, 10.96.0.0/33 le 32" })).toEqual([
+      'BGP_ACCEPT_PREFIXES: entry "10.96.0.5/24" has host bits set; did you mean 10.96.0.0/24?',
+      'BGP_ACCEPT_PREFIXES: entry "10.96.0.0/33" is not an IPv4/IPv6 address or CIDR',
+      'BGP_ACCEPT_PREFIXES: entry "le" is not an IPv4/IPv6 address or CIDR',
+      'BGP_ACCEPT_PREFIXES: entry "32" is not an IPv4/IPv6 address or CIDR',
+    ]);
+    expect(errorsOf({ ...BASE, BGP_PEER_NETWORKS: "10.0.20.1/24" })).toEqual([
+      'BGP_PEER_NETWORKS: entry "10.0.20.1/24" has host bits set; did you mean 10.0.20.0/24?',
+    ]);
+  });
+  test("allowed AS numbers always include BGP_REMOTE_ASN", () => {
+    expect(ok(BASE).config.bgp.allowedAsns).toEqual([64555]);
+    expect(ok({ ...BASE, BGP_ALLOWED_ASNS: "65010, 65001,65010" }).config.bgp.allowedAsns).toEqual([64555, 65001, 65010]);
+    expect(errorsOf({ ...BASE, BGP_ALLOWED_ASNS: "65001,0,x" })).toEqual([
+      'BGP_ALLOWED_ASNS: entry "0" is not an AS number (1–4294967295)',
+      'BGP_ALLOWED_ASNS: entry "x" is not an AS number (1–4294967295)',
+    ]);
+  });
+  test("safety limits", () => {
+    expect(ok({ ...BASE, MAX_DELETE_FRACTION: "1", MIN_APPLY_INTERVAL: "0s", REMOVAL_GRACE: "2m" }).config.safety).toEqual({
+      maxDeleteFraction: 1,
+      minApplyIntervalMs: 0,
+      removalGraceMs: 120_000,
+    });
+    expect(errorsOf({ ...BASE, MAX_DELETE_FRACTION: "1.5" })).toEqual(['MAX_DELETE_FRACTION: "1.5" is not a fraction between 0 and 1 (e.g. 0.5)']);
+    expect(errorsOf({ ...BASE, SERVICE_NAMESPACES: "web, Bad_NS" })).toEqual(['SERVICE_NAMESPACES: entry "Bad_NS" is not a namespace name']);
+    expect(ok({ ...BASE, SERVICE_NAMESPACES: "web,apps web" }).config.lb.serviceNamespaces).toEqual(["apps", "web"]);
   });
 });
 

@@ -109,7 +109,7 @@ describe("parseClientNetworks", () => {
       ],
     ],
     ["interface=lan source=lan lan", ['LB_CLIENT_NETWORKS entry 1 ("interface=lan source=lan lan"): "lan" is not a key=value field (fields: interface=, source=, asymmetric=)']],
-    ["interface=lan source=lan asymmetric=maybe", ['LB_CLIENT_NETWORKS entry 1 ("interface=lan source=lan asymmetric=maybe"): asymmetric "maybe" is not true or false']],
+    ["interface=lan source=lan asymmetric=maybe", ['LB_CLIENT_NETWORKS entry 1 ("interface=lan source=lan asymmetric=maybe"): asymmetric "maybe" is not a boolean (true/false, 1/0, yes/no)']],
     ["interface=lan source=192.168.1.0/33", ['LB_CLIENT_NETWORKS entry 1 ("interface=lan source=192.168.1.0/33"): source "192.168.1.0/33" is not a valid IPv4/IPv6 address or CIDR']],
     ["interface=lan source=a-b", ['LB_CLIENT_NETWORKS entry 1 ("interface=lan source=a-b"): source "a-b" is not an interface network (lan), an address or CIDR, an alias name or "any"']],
     ["interface=la-n source=lan", ['LB_CLIENT_NETWORKS entry 1 ("interface=la-n source=lan"): interface "la-n" is not an OPNsense interface name (e.g. lan, opt1)']],
