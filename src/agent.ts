@@ -50,6 +50,13 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   if (config.dryRun) logger.warn({}, "DRY_RUN=true: plans are logged, nothing is written to OPNsense");
 
   const metrics = createMetrics({ defaultMetrics: t.defaultMetrics ?? true });
+  metrics.routeFilter.set(config.bgp.acceptPrefixes.length > 0 ? 1 : 0);
+  if (config.bgp.acceptPrefixes.length === 0)
+    logger.warn(
+      {},
+      "BGP route filtering is OFF: neither BGP_ACCEPT_PREFIXES nor LB_ADDRESSES is set, so every peered node may announce any prefix (a default route, the LAN) and OPNsense installs it; set LB_ADDRESSES to the LB pool",
+    );
+  else logger.info({ acceptPrefixes: config.bgp.acceptPrefixes, from: config.bgp.acceptPrefixesFrom }, "BGP route filtering on: nodes may announce only these prefixes");
   const router = createOpnsenseClient({
     url: config.opnsense.url,
     apiKey: config.opnsense.apiKey,

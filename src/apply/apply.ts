@@ -5,7 +5,7 @@ import { errorKind, errorMessage, isFatal } from "./errors.ts";
 import type { RouterWriter } from "./ports.ts";
 import { describeOperation, keyOf, objectKindOf, type ObjectKind } from "./describe.ts";
 
-export type ObjectCounts = { created: number; updated: number; deleted: number; adopted: number };
+export type ObjectCounts = { created: number; updated: number; deleted: number; adopted: number; released: number };
 
 /** `target` names what failed, e.g. `create-neighbor node=worker-1` or `frr reconfigure`. */
 export type Failure = { readonly target: string; readonly error: string; readonly kind: string | undefined; readonly operation?: Operation };
@@ -60,8 +60,8 @@ export type ApplyOptions = {
 const DEFAULT_REACHABILITY = { checkTimeoutMs: 5000, attempts: 3, intervalMs: 2000, undoDeadlineMs: 60_000 };
 
 function emptyCounts(): Record<ObjectKind, ObjectCounts> {
-  const c = (): ObjectCounts => ({ created: 0, updated: 0, deleted: 0, adopted: 0 });
-  return { neighbor: c(), alias: c(), rule: c(), category: c() };
+  const c = (): ObjectCounts => ({ created: 0, updated: 0, deleted: 0, adopted: 0, released: 0 });
+  return { neighbor: c(), prefix: c(), alias: c(), rule: c(), category: c() };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -83,7 +83,8 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
 
   const operations = plan.operations.filter((op) => {
     if (!opts.firewallSuspended) return true;
-    return objectKindOf(op) === "neighbor";
+    const kind = objectKindOf(op);
+    return kind === "neighbor" || kind === "prefix";
   });
 
   if (opts.dryRun) {
@@ -141,7 +142,9 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   // Pending-only reasons (saved but not running) need an apply even without writes; when writes
   // were planned but all failed there is nothing new to apply.
   const planned = (kind: ObjectKind) => operations.some((o) => objectKindOf(o) === kind);
-  const needFrr = wrote("neighbor") || (plan.reconfigureFrr && !planned("neighbor")) || opts.frrPending === true;
+  const bgpWritten = wrote("neighbor") || wrote("prefix");
+  const bgpPlanned = planned("neighbor") || planned("prefix");
+  const needFrr = bgpWritten || (plan.reconfigureFrr && !bgpPlanned) || opts.frrPending === true;
   if (!aborted && needFrr) {
     try {
       await writer.reconfigureFrr();
@@ -221,6 +224,19 @@ async function execute(
     case "delete-neighbor":
       await writer.deleteNeighbor(op.uuid);
       return op.uuid;
+    case "release-neighbor":
+      await writer.updateNeighbor(op.uuid, op.spec, ctx);
+      return op.uuid;
+    case "create-prefix":
+      if (op.uuid === null) return writer.createPrefixRow(op.spec);
+      await writer.putPrefixRow(op.uuid, op.spec);
+      return op.uuid;
+    case "update-prefix":
+      await writer.putPrefixRow(op.uuid, op.spec);
+      return op.uuid;
+    case "delete-prefix":
+      await writer.deletePrefixRow(op.uuid);
+      return op.uuid;
     case "create-alias":
       return writer.createAlias(op.spec, categoryUuid);
     case "update-alias":
@@ -245,6 +261,7 @@ function count(counts: Record<ObjectKind, ObjectCounts>, op: Operation): void {
   if (op.kind.startsWith("create-")) c.created++;
   else if (op.kind.startsWith("delete-")) c.deleted++;
   else if (op.kind === "update-neighbor" && op.adopt) c.adopted++;
+  else if (op.kind === "release-neighbor") c.released++;
   else c.updated++;
 }
 

@@ -1,6 +1,6 @@
 import type { Operation } from "../plan/types.ts";
 
-export type ObjectKind = "neighbor" | "alias" | "rule" | "category";
+export type ObjectKind = "neighbor" | "prefix" | "alias" | "rule" | "category";
 
 export function objectKindOf(op: Operation): ObjectKind {
   const kind = op.kind.slice(op.kind.indexOf("-") + 1);
@@ -29,6 +29,14 @@ export function describeOperation(op: Operation): Record<string, string | readon
       return { ...base, key: op.key, address: op.spec.address, changed: op.changed, ...(op.adopt ? { adopted: "true" } : {}) };
     case "delete-neighbor":
       return { ...base, key: op.key, address: op.address };
+    case "release-neighbor":
+      return { ...base, key: op.key, address: op.address };
+    case "create-prefix":
+      return { ...base, key: op.key, name: op.spec.name, network: op.spec.network };
+    case "update-prefix":
+      return { ...base, key: op.key, name: op.spec.name, network: op.spec.network, changed: op.changed };
+    case "delete-prefix":
+      return { ...base, key: op.key };
     case "create-alias":
       return { ...base, key: op.key, name: op.spec.name };
     case "update-alias":

@@ -58,6 +58,11 @@ export type ClusterWatch = {
   view(): ClusterView;
   /** A fresh LIST from the API server, independent of the watches (used by the periodic resync). */
   listFresh(): Promise<ClusterView>;
+  /**
+   * This cluster's identity: the kube-system namespace UID (stable for the cluster's lifetime).
+   * null when it cannot be read (RBAC); then the router's ownership record is left as it is.
+   */
+  clusterId(): Promise<string | null>;
   stop(): Promise<void>;
 };
 
@@ -111,6 +116,8 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
   const services =
     opts.serviceSelector === null ? null : informer<V1Service>("services", "/api/v1/services", opts.serviceSelector, listServices(opts.serviceSelector), slimService);
   const informers = services ? [nodes, services] : [nodes];
+  let clusterId: string | null = null;
+  let clusterIdWarned = false;
 
   function wire<T extends KubernetesObject>(inf: Informer<T>): void {
     const changed = (verb: string) => (obj: T) => {
@@ -166,6 +173,22 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
         // A pass must not act on a partial view: fail it with a message that says where.
         throw new KubernetesListError(`listing nodes/services from the Kubernetes API failed: ${describeError(err)}`);
       }
+    },
+    async clusterId() {
+      if (clusterId !== null) return clusterId;
+      try {
+        const ns = await core.readNamespace({ name: "kube-system" });
+        clusterId = ns.metadata?.uid ?? null;
+      } catch (err) {
+        if (!clusterIdWarned) {
+          opts.logger.warn(
+            { error: describeError(err) },
+            "cannot read namespace kube-system (its UID identifies this cluster on the router): two clusters with one OWNER_ID would not be detected; grant get on namespaces/kube-system (deploy/rbac.yaml)",
+          );
+          clusterIdWarned = true;
+        }
+      }
+      return clusterId;
     },
     async stop() {
       stopping = true;

@@ -3,14 +3,19 @@ import { applyPlan, type ApplyResult, type FirewallAction } from "../apply/apply
 import { errorKind, errorMessage, isFatal } from "../apply/errors.ts";
 import type { Config } from "../config/types.ts";
 import { computeDesired } from "../desired/index.ts";
-import type { Capabilities } from "../domain/types.ts";
+import type { Capabilities, Neighbor } from "../domain/types.ts";
 import { computePlan } from "../plan/index.ts";
 import type { Metrics } from "../server/metrics.ts";
 import type { HealthSource } from "../server/http.ts";
 import type { ClusterSource, Router } from "./ports.ts";
 import { passResult, summaryFields } from "./summary.ts";
-import type { DesiredState } from "../desired/types.ts";
+import type { DesiredState, RouterFacts } from "../desired/types.ts";
 import type { Plan } from "../plan/types.ts";
+import { aliasNames, categoryName } from "../domain/names.ts";
+import { neighborKey } from "../domain/ownership.ts";
+import { checkClusterClaim } from "../plan/cluster-claim.ts";
+import { makeOwner, ownedNeighborsByKey } from "../plan/ownership.ts";
+import { createGraceTracker } from "./removal-grace.ts";
 
 export type ControllerOptions = {
   readonly config: Config;
@@ -76,6 +81,10 @@ export function createController(opts: ControllerOptions): Controller {
   let lastSuccessAt: number | null = null;
   let routerHealthy = false;
   let lastError: string | null = null;
+  /** Why the last pass refused to delete or to write at all; readiness fails while set. */
+  let blocked: string | null = null;
+  const grace = createGraceTracker(config.safety.removalGraceMs);
+  let graceTimer: NodeJS.Timeout | null = null;
 
   function schedule(reason: string, fresh: boolean, delayMs: number): void {
     if (stopped) return;
@@ -132,10 +141,26 @@ export function createController(opts: ControllerOptions): Controller {
           );
       }
       const view = fresh ? await cluster.listFresh() : cluster.view();
-      const want: DesiredState = computeDesired(view, config, caps);
+      // The router is read first: who peers at which address today, and which neighbors the
+      // agent owns, are inputs of the desired state (contested addresses, last good state, grace).
+      const snapshot = await router.readSnapshot(caps, { aliasNames: aliasNames(config.ownerId) });
+      const claim = checkClusterClaim(snapshot, config.ownerId, categoryName(config.ownerId), await cluster.clusterId());
+      metrics.ownerConflict.set(claim.ok ? 0 : 1);
+      if (!claim.ok) {
+        blocked = claim.message;
+        lastError = claim.message;
+        logger.error({ trigger, result: "error", ownerId: config.ownerId, otherCluster: claim.otherCluster, error: claim.message }, "sync refused");
+        return finish({ trigger, result: "error", desired, plan, applied, error: claim.message });
+      }
+      const facts = routerFacts(snapshot.neighbors, view.nodes.map((n) => n.name), claim.claim);
+      const want: DesiredState = computeDesired(view, config, caps, facts);
       desired = want;
       for (const p of want.problems) logger.warn({ [p.kind]: p.object, error: p.message }, "input problem; object skipped");
-      const snapshot = await router.readSnapshot(caps, { aliasNames: want.aliases.map((a) => a.spec.name) });
+      for (const h of want.held) logger.info({ key: h.key, address: h.address, reason: h.reason }, "neighbor kept although no node asks for it");
+      blocked = want.deletionGuard?.message ?? null;
+      metrics.deletionGuard.set(want.deletionGuard === null ? 0 : 1);
+      if (want.deletionGuard !== null)
+        logger.warn({ owned: want.deletionGuard.owned, removing: want.deletionGuard.removing, maxDeleteFraction: want.deletionGuard.maxFraction, error: want.deletionGuard.message }, "mass deletion held back");
       const steps: Plan = computePlan(want, snapshot, {
         ownerId: config.ownerId,
         policy: config.policy,
@@ -184,6 +209,8 @@ export function createController(opts: ControllerOptions): Controller {
       if (result !== "error") firstPassSinceStart = false;
       metrics.conflicts.set(steps.conflicts.length);
       metrics.problems.set(want.problems.length);
+      for (const reason of ["invalid-input", "removal-grace", "deletion-guard"] as const)
+        metrics.heldNeighbors.set({ reason }, want.held.filter((h) => h.reason === reason).length);
       updateManaged(want);
       return finish({ trigger, result, desired: want, plan: steps, applied: outcome, error: outcome.aborted });
     } catch (err) {
@@ -202,6 +229,22 @@ export function createController(opts: ControllerOptions): Controller {
     } finally {
       endTimer();
     }
+  }
+
+  /** What the desired state needs from the router, and the removal-grace clock. */
+  function routerFacts(neighbors: readonly Neighbor[], nodeNames: readonly string[], clusterClaim: string | null): RouterFacts {
+    const { unique, duplicated } = ownedNeighborsByKey(neighbors, makeOwner(config.ownerId, "", []));
+    const present = new Set(nodeNames.map((n) => neighborKey(config.ownerId, n)));
+    const { inGrace, nextExpiryMs } = grace.observe([...unique.keys(), ...duplicated.keys()], present, Date.now());
+    if (graceTimer) clearTimeout(graceTimer);
+    graceTimer = null;
+    if (nextExpiryMs !== null && !stopped) {
+      graceTimer = setTimeout(() => {
+        graceTimer = null;
+        schedule("removal grace ended", false, 0);
+      }, nextExpiryMs + 10);
+    }
+    return { ownedNeighbors: unique, inGrace, clusterClaim };
   }
 
   function finish(report: PassReport): PassReport {
@@ -254,7 +297,7 @@ export function createController(opts: ControllerOptions): Controller {
     },
     async stop() {
       stopped = true;
-      for (const t of [debounceTimer, retryTimer]) if (t) clearTimeout(t);
+      for (const t of [debounceTimer, retryTimer, graceTimer]) if (t) clearTimeout(t);
       if (resyncTimer) clearInterval(resyncTimer);
       debounceTimer = retryTimer = resyncTimer = null;
       queued = null;
@@ -276,6 +319,7 @@ export function createController(opts: ControllerOptions): Controller {
     },
     ready() {
       if (!isLeader()) return { ok: true, detail: "standby: another replica holds the leader lease" };
+      if (blocked !== null) return { ok: false, detail: blocked };
       if (lastSuccessAt === null) return { ok: false, detail: lastError ? `no successful sync yet: ${lastError}` : "no successful sync yet" };
       if (!routerHealthy) return { ok: false, detail: `OPNsense not usable: ${lastError ?? "unknown error"}` };
       return { ok: true, detail: `last successful sync ${Math.round((Date.now() - lastSuccessAt) / 1000)}s ago` };

@@ -11,4 +11,6 @@ export type Router = RouterReader & RouterWriter;
 export type ClusterSource = {
   view(): ClusterView;
   listFresh(): Promise<ClusterView>;
+  /** The kube-system namespace UID, or null when unreadable. */
+  clusterId(): Promise<string | null>;
 };

@@ -9,7 +9,7 @@ export type PassResult = "success" | "partial" | "error";
  * dashboards and `grep` depend on them.
  */
 export function summaryFields(desired: DesiredState, plan: Plan, applied: ApplyResult, durationMs: number, trigger: string) {
-  const c = (k: "neighbor" | "alias" | "rule"): ObjectCounts => applied.counts[k];
+  const c = (k: "neighbor" | "prefix" | "alias" | "rule"): ObjectCounts => applied.counts[k];
   const unchanged = plan.unchanged;
   return {
     trigger,
@@ -17,7 +17,17 @@ export function summaryFields(desired: DesiredState, plan: Plan, applied: ApplyR
     dryRun: applied.dryRun || undefined,
     nodes: desired.neighbors.length,
     lbAddresses: desired.lbAddresses.length,
-    neighbors: { created: c("neighbor").created, updated: c("neighbor").updated, deleted: c("neighbor").deleted, adopted: c("neighbor").adopted, unchanged: unchanged.neighbors },
+    neighbors: {
+      created: c("neighbor").created,
+      updated: c("neighbor").updated,
+      deleted: c("neighbor").deleted,
+      adopted: c("neighbor").adopted,
+      released: c("neighbor").released,
+      unchanged: unchanged.neighbors,
+    },
+    prefixRows: { created: c("prefix").created, updated: c("prefix").updated, deleted: c("prefix").deleted, unchanged: unchanged.prefixRows },
+    held: desired.held.length,
+    deletionGuard: desired.deletionGuard !== null || undefined,
     aliases: { created: c("alias").created, updated: c("alias").updated, deleted: c("alias").deleted, unchanged: unchanged.aliases },
     rules: { created: c("rule").created, updated: c("rule").updated, deleted: c("rule").deleted, unchanged: unchanged.rules },
     planned: plan.operations.length,

@@ -1,5 +1,6 @@
 /** Per-node overrides (design §6), prefix `opnsense-bgp-agent/`. A bad value is an error on that node only. */
 import { parseIp } from "../domain/net.ts";
+import { BOOLEAN_SPELLINGS, parseBoolean } from "../domain/boolean.ts";
 
 export const ANNOTATION_ADDRESS = "opnsense-bgp-agent/address";
 export const ANNOTATION_ASN = "opnsense-bgp-agent/asn";
@@ -29,8 +30,7 @@ export function parseAddressAnnotation(value: string): Parsed<string> {
 }
 
 export function parseSkipAnnotation(value: string): Parsed<boolean> {
-  const t = value.trim();
-  if (t === "true") return { ok: true, value: true };
-  if (t === "false") return { ok: true, value: false };
-  return { ok: false, message: `annotation ${ANNOTATION_SKIP}="${value}" must be "true" or "false"` };
+  const b = parseBoolean(value);
+  if (b !== null) return { ok: true, value: b };
+  return { ok: false, message: `annotation ${ANNOTATION_SKIP}="${value}" is not a boolean (${BOOLEAN_SPELLINGS})` };
 }

@@ -16,7 +16,7 @@ export function canonicalContent(items: Iterable<string>): string[] {
  * The host alias of the nodes' addresses. It exists even when empty so the TCP 179 rule
  * always references a valid alias (and is not recreated when the last node leaves).
  */
-export function nodeAlias(neighbors: readonly DesiredNeighbor[], config: Config): DesiredAlias {
+export function nodeAlias(neighbors: readonly DesiredNeighbor[], config: Config, clusterClaim: string | null): DesiredAlias {
   return {
     key: NODE_ALIAS_KEY,
     spec: {
@@ -24,9 +24,26 @@ export function nodeAlias(neighbors: readonly DesiredNeighbor[], config: Config)
       type: "host",
       enabled: true,
       content: canonicalContent(neighbors.map((n) => n.spec.address)),
-      description: formatMarker(config.ownerId, NODE_ALIAS_KEY),
+      description: formatMarker(config.ownerId, nodeAliasMarkerKey(clusterClaim)),
     },
   };
+}
+
+/**
+ * The node alias also records which cluster owns this OWNER_ID on the router (categories have
+ * no description field): `bgp-nodes cluster=<kube-system namespace UID>`.
+ */
+export function nodeAliasMarkerKey(clusterClaim: string | null): string {
+  return clusterClaim === null ? NODE_ALIAS_KEY : `${NODE_ALIAS_KEY} ${CLUSTER_FIELD}${clusterClaim}`;
+}
+
+const CLUSTER_FIELD = "cluster=";
+
+/** The cluster recorded in a node alias marker key, or null when none is recorded. */
+export function clusterOfNodeAliasKey(key: string): string | null {
+  if (!key.startsWith(`${NODE_ALIAS_KEY} ${CLUSTER_FIELD}`)) return null;
+  const id = key.slice(NODE_ALIAS_KEY.length + 1 + CLUSTER_FIELD.length);
+  return id === "" ? null : id;
 }
 
 /** Lets the nodes reach FRR on the router: TCP 179 from the node alias to the firewall itself. */

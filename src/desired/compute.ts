@@ -1,26 +1,36 @@
 import type { Capabilities } from "../domain/types.ts";
 import type { ClusterView } from "../cluster/types.ts";
 import type { Config } from "../config/types.ts";
-import type { DesiredState } from "./types.ts";
+import type { DesiredState, RouterFacts } from "./types.ts";
 import { categoryName } from "../domain/names.ts";
 import { bgpRule, nodeAlias } from "./bgp-firewall.ts";
 import { desiredLb } from "./lb.ts";
 import { desiredNeighbors } from "./neighbors.ts";
+import { desiredPrefixLink, desiredPrefixRows } from "./prefix-list.ts";
+import { retainNeighbors } from "./retention.ts";
 
 /**
  * What OPNsense should hold for this cluster. Pure and total: broken input (a node without
  * IPv4, a bad annotation, a hostname-only service) becomes a Problem on that object and
- * everything else is still computed.
+ * everything else is still computed. `facts` are what the router holds now: who peers at which
+ * address decides contested addresses, and owned neighbors may be kept (see retention.ts).
  */
-export function computeDesired(view: ClusterView, config: Config, caps: Capabilities): DesiredState {
-  const bgp = desiredNeighbors(view.nodes, config, caps);
+export function computeDesired(view: ClusterView, config: Config, caps: Capabilities, facts: RouterFacts): DesiredState {
+  const prefixLink = desiredPrefixLink(config);
+  const holderOfAddress = new Map([...facts.ownedNeighbors].map(([key, n]) => [n.address, key] as const));
+  const bgp = desiredNeighbors(view.nodes, config, caps, { holderOfAddress, prefixLink });
+  const kept = retainNeighbors(bgp.neighbors, bgp, facts, config, prefixLink);
   const lb = desiredLb(view.services, config, caps);
+  const nodes = nodeAlias(kept.neighbors, config, facts.clusterClaim);
   return {
     categoryName: categoryName(config.ownerId),
-    neighbors: bgp.neighbors,
-    aliases: lb.alias === null ? [nodeAlias(bgp.neighbors, config)] : [nodeAlias(bgp.neighbors, config), lb.alias],
+    neighbors: kept.neighbors,
+    prefixRows: desiredPrefixRows(config),
+    aliases: lb.alias === null ? [nodes] : [nodes, lb.alias],
     rules: [bgpRule(config, caps), ...lb.rules],
     problems: [...bgp.problems, ...lb.problems],
+    held: kept.held,
+    deletionGuard: kept.deletionGuard,
     lbAddresses: lb.addresses,
   };
 }

@@ -5,39 +5,82 @@ import type { DesiredNeighbor, Problem } from "./types.ts";
 import { parseIp } from "../domain/net.ts";
 import { formatMarker, neighborKey } from "../domain/ownership.ts";
 import { ANNOTATION_ADDRESS, ANNOTATION_ASN, ANNOTATION_SKIP, parseAddressAnnotation, parseAsnAnnotation, parseSkipAnnotation } from "./annotations.ts";
+import { asnRefusal, peeringAddressRefusal } from "./peering-policy.ts";
 
-export type NeighborsResult = { readonly neighbors: readonly DesiredNeighbor[]; readonly problems: readonly Problem[] };
+export type NeighborsResult = {
+  readonly neighbors: readonly DesiredNeighbor[];
+  readonly problems: readonly Problem[];
+  /** Keys of enrolled nodes whose input is broken or refused: they keep what they have (last good state). */
+  readonly invalidKeys: ReadonlySet<string>;
+  /** Keys of enrolled nodes that asked not to be peered (`skip`). */
+  readonly skippedKeys: ReadonlySet<string>;
+};
 
-type Address = { readonly ok: true; readonly address: string } | { readonly ok: false; readonly message: string };
+function firstInternalIpv4(node: NodeView): string | null {
+  for (const a of node.addresses) {
+    if (a.type !== "InternalIP") continue;
+    const ip = parseIp(a.address);
+    if (ip?.family === "inet") return ip.address;
+  }
+  return null;
+}
 
-function peeringAddress(node: NodeView): Address {
+type Candidate = { readonly node: NodeView; readonly key: string; readonly address: string; readonly annotated: boolean; readonly remoteAs: number };
+
+/** A node's requested peering, or the messages saying why it cannot have one. */
+function candidate(node: NodeView, key: string, config: Config): Candidate | { readonly problems: readonly string[] } {
+  const problems: string[] = [];
+  let address: string | null = null;
   const annotated = node.annotations[ANNOTATION_ADDRESS];
   if (annotated !== undefined) {
     const parsed = parseAddressAnnotation(annotated);
-    return parsed.ok ? { ok: true, address: parsed.value } : parsed;
+    if (parsed.ok) address = parsed.value;
+    else problems.push(parsed.message);
+  } else {
+    address = firstInternalIpv4(node);
+    if (address === null) {
+      const v6 = node.addresses.some((a) => a.type === "InternalIP" && parseIp(a.address)?.family === "inet6");
+      problems.push(
+        v6
+          ? `node has only IPv6 InternalIP addresses; IPv6 peering is not supported, set annotation ${ANNOTATION_ADDRESS} to an IPv4 address`
+          : `node has no IPv4 InternalIP address; set annotation ${ANNOTATION_ADDRESS} to its IPv4 peering address`,
+      );
+    }
   }
-  const internal = node.addresses.filter((a) => a.type === "InternalIP");
-  for (const a of internal) {
-    const ip = parseIp(a.address);
-    if (ip?.family === "inet") return { ok: true, address: ip.address };
+  if (address !== null) {
+    const refusal = peeringAddressRefusal(address, config);
+    if (refusal !== null) problems.push(`peering address refused: ${refusal}`);
   }
-  if (internal.some((a) => parseIp(a.address)?.family === "inet6")) {
-    return {
-      ok: false,
-      message: `node has only IPv6 InternalIP addresses; IPv6 peering is not supported, set annotation ${ANNOTATION_ADDRESS} to an IPv4 address`,
-    };
+  let remoteAs = config.bgp.remoteAsn;
+  const asnText = node.annotations[ANNOTATION_ASN];
+  if (asnText !== undefined) {
+    const asn = parseAsnAnnotation(asnText);
+    if (!asn.ok) problems.push(asn.message);
+    else {
+      const refusal = asnRefusal(asn.value, config);
+      if (refusal !== null) problems.push(`annotation ${ANNOTATION_ASN} refused: ${refusal}`);
+      else remoteAs = asn.value;
+    }
   }
-  return { ok: false, message: `node has no IPv4 InternalIP address; set annotation ${ANNOTATION_ADDRESS} to its IPv4 peering address` };
+  if (problems.length > 0 || address === null) return { problems };
+  return { node, key, address, annotated: annotated !== undefined, remoteAs };
 }
 
 /**
- * One neighbor per enrolled node. Nodes are handled in name order so that, when two nodes
- * claim one address, the same node wins on every pass.
+ * One neighbor per enrolled node, within the router owner's limits. When two nodes ask for one
+ * address, the node whose neighbor OPNsense already holds at that address keeps it (so a new
+ * node cannot take over a working peer by picking a name that sorts first); an annotation may
+ * never claim another enrolled node's InternalIP.
  */
-export function desiredNeighbors(nodes: readonly NodeView[], config: Config, caps: Capabilities): NeighborsResult {
+export function desiredNeighbors(
+  nodes: readonly NodeView[],
+  config: Config,
+  caps: Capabilities,
+  facts: { readonly holderOfAddress: ReadonlyMap<string, string>; readonly prefixLink: string },
+): NeighborsResult {
   const problems: Problem[] = [];
-  const neighbors: DesiredNeighbor[] = [];
-  const byAddress = new Map<string, string>();
+  const invalidKeys = new Set<string>();
+  const skippedKeys = new Set<string>();
   const owner = config.ownerId;
 
   // A peer group the installed os-frr cannot hold would be dropped on write and rewritten forever.
@@ -51,47 +94,63 @@ export function desiredNeighbors(nodes: readonly NodeView[], config: Config, cap
   }
 
   const sorted = [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const internalOwner = new Map<string, string>();
   for (const node of sorted) {
-    const nodeProblems: string[] = [];
+    const ip = firstInternalIpv4(node);
+    if (ip !== null && !internalOwner.has(ip)) internalOwner.set(ip, node.name);
+  }
+  const refuse = (node: NodeView, key: string, message: string): void => {
+    invalidKeys.add(key);
+    problems.push({ kind: "node", object: node.name, message: `${message}; the node keeps its current neighbor, if any` });
+  };
+
+  const byAddress = new Map<string, Candidate[]>();
+  for (const node of sorted) {
+    const key = neighborKey(owner, node.name);
     const skipText = node.annotations[ANNOTATION_SKIP];
     if (skipText !== undefined) {
       const skip = parseSkipAnnotation(skipText);
-      if (skip.ok && skip.value) continue;
-      if (!skip.ok) nodeProblems.push(skip.message);
+      if (!skip.ok) {
+        refuse(node, key, skip.message);
+        continue;
+      }
+      if (skip.value) {
+        skippedKeys.add(key);
+        continue;
+      }
     }
-    const address = peeringAddress(node);
-    if (!address.ok) nodeProblems.push(address.message);
-    let remoteAs = config.bgp.remoteAsn;
-    const asnText = node.annotations[ANNOTATION_ASN];
-    if (asnText !== undefined) {
-      const asn = parseAsnAnnotation(asnText);
-      if (asn.ok) remoteAs = asn.value;
-      else nodeProblems.push(asn.message);
-    }
-    if (nodeProblems.length > 0 || !address.ok) {
-      for (const message of nodeProblems) problems.push({ kind: "node", object: node.name, message: `${message}; node skipped` });
+    const c = candidate(node, key, config);
+    if ("problems" in c) {
+      for (const message of c.problems) refuse(node, key, message);
       continue;
     }
-    const holder = byAddress.get(address.address);
-    if (holder !== undefined) {
-      problems.push({
-        kind: "node",
-        object: node.name,
-        message: `address ${address.address} is already used by node ${holder}; node skipped (set annotation ${ANNOTATION_ADDRESS} to tell them apart)`,
-      });
+    const internalHolder = internalOwner.get(c.address);
+    if (c.annotated && internalHolder !== undefined && internalHolder !== node.name) {
+      refuse(node, key, `annotation ${ANNOTATION_ADDRESS}=${c.address} is the InternalIP of node ${internalHolder}`);
       continue;
     }
-    byAddress.set(address.address, node.name);
-    const key = neighborKey(owner, node.name);
+    byAddress.set(c.address, [...(byAddress.get(c.address) ?? []), c]);
+  }
+
+  const neighbors: DesiredNeighbor[] = [];
+  for (const [address, claims] of byAddress) {
+    const holderKey = facts.holderOfAddress.get(address);
+    const winner = claims.find((c) => c.key === holderKey) ?? claims[0];
+    for (const c of claims) {
+      if (c === winner || winner === undefined) continue;
+      refuse(c.node, c.key, `address ${address} is already peered by node ${winner.node.name} (set annotation ${ANNOTATION_ADDRESS} to tell them apart)`);
+    }
+    if (winner === undefined) continue;
     neighbors.push({
-      key,
-      node: node.name,
+      key: winner.key,
+      node: winner.node.name,
+      ownAddress: !winner.annotated || firstInternalIpv4(winner.node) === address,
       spec: {
         enabled: true,
-        address: address.address,
-        remoteAs,
+        address,
+        remoteAs: winner.remoteAs,
         updateSource: config.bgp.updateSource ?? "",
-        description: formatMarker(owner, key),
+        description: formatMarker(owner, winner.key),
         keepalive: config.bgp.keepalive,
         holddown: config.bgp.holddown,
         connectTimer: config.bgp.connectTimer,
@@ -99,8 +158,10 @@ export function desiredNeighbors(nodes: readonly NodeView[], config: Config, cap
         multihop: config.bgp.multihop,
         password: config.bgp.password ?? "",
         peerGroup,
+        prefixListIn: facts.prefixLink,
       },
     });
   }
-  return { neighbors, problems };
+  neighbors.sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
+  return { neighbors, problems, invalidKeys, skippedKeys };
 }

@@ -15,7 +15,9 @@ export const NEIGHBOR_DESCRIPTION_MAX_LENGTH = 80;
 /** OPNsense `DescriptionField` (rules, aliases): 1–255 bytes. */
 export const DESCRIPTION_MAX_BYTES = 255;
 
-const MARKER_RE = /^opnsense-bgp-agent:([a-z0-9](?:[a-z0-9-]*[a-z0-9])?) +([^\r\n]*\S)\s*$/;
+// Exact: no surrounding whitespace, one space, a key without line breaks or edge blanks. A hand-made
+// description that merely starts with the marker ("  opnsense-bgp-agent:default   copy  ") is not ours.
+const MARKER_RE = /^opnsense-bgp-agent:([a-z0-9](?:[a-z0-9-]*[a-z0-9])?) (\S(?:[^\r\n]*\S)?)$/;
 
 export function formatMarker(owner: string, key: string): string {
   return `${MARKER_PREFIX}${owner} ${key}`;
@@ -27,12 +29,12 @@ export function formatMarker(owner: string, key: string): string {
  */
 export function parseMarker(description: unknown): Marker | null {
   if (typeof description !== "string" || description.length > 4096) return null;
-  const m = MARKER_RE.exec(description.trim());
+  const m = MARKER_RE.exec(description);
   if (m === null) return null;
   const owner = m[1];
   const key = m[2];
-  if (owner === undefined || key === undefined || !OWNER_ID_PATTERN.test(owner)) return null;
-  return { owner, key: key.trim() };
+  if (owner === undefined || key === undefined || !OWNER_ID_PATTERN.test(owner) || key.includes("  ")) return null;
+  return { owner, key };
 }
 
 /** Whether a description carries a marker of `owner`. */
@@ -66,9 +68,47 @@ export function fitKey(owner: string, key: string, maxBytes: number): string {
   return prefix.trimEnd() + suffix;
 }
 
-/** Key of the neighbor of a node: `node=<node-name>`, shortened to keep the description ≤ 80 characters. */
+const ADOPTED_SUFFIX = " adopted";
+
+/**
+ * Key of the neighbor of a node: `node=<node-name>`, shortened to keep the description ≤ 80
+ * characters even with the ` adopted` flag appended.
+ */
 export function neighborKey(owner: string, nodeName: string): string {
-  return fitKey(owner, `node=${nodeName}`, NEIGHBOR_DESCRIPTION_MAX_LENGTH);
+  return fitKey(owner, `node=${nodeName}`, NEIGHBOR_DESCRIPTION_MAX_LENGTH - ADOPTED_SUFFIX.length);
+}
+
+/** A node name as Kubernetes allows it (RFC 1123 subdomain), or its shortened `~hash` form. */
+const NEIGHBOR_KEY_RE = /^node=([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?|[a-z0-9][-a-z0-9.]*~[0-9a-f]{10})( adopted)?$/;
+
+export type NeighborMarker = {
+  /** `node=<name>`: what the planner matches desired neighbors by. */
+  readonly key: string;
+  /** The neighbor was hand-made and adopted (ADOPT_EXISTING): when its node goes it is handed back, never deleted. */
+  readonly adopted: boolean;
+};
+
+/**
+ * The neighbor marker of `owner`, or null. Only the exact form counts: `opnsense-bgp-agent:<owner>
+ * node=<valid node name>[ adopted]`; anything else (free text after the prefix, a second marker
+ * in one description) is a foreign neighbor the agent never touches.
+ */
+export function parseNeighborMarker(description: string, owner: string): NeighborMarker | null {
+  const m = parseMarker(description);
+  if (m === null || m.owner !== owner) return null;
+  const k = NEIGHBOR_KEY_RE.exec(m.key);
+  if (k === null || k[1] === undefined || k[1].length > 253) return null;
+  return { key: `node=${k[1]}`, adopted: k[2] !== undefined };
+}
+
+/** The description of a neighbor the agent adopted: its marker plus the ` adopted` flag. */
+export function adoptedNeighborDescription(owner: string, key: string): string {
+  return formatMarker(owner, key) + ADOPTED_SUFFIX;
+}
+
+/** What an adopted neighbor says after it was handed back: not a marker, so nobody owns it again. */
+export function releasedNeighborDescription(key: string): string {
+  return `released by ${AGENT_NAME} (was ${key})`.slice(0, NEIGHBOR_DESCRIPTION_MAX_LENGTH);
 }
 
 /** Key of a rule or alias, shortened to keep the description ≤ 255 bytes. */

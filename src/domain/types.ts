@@ -26,8 +26,32 @@ export type Neighbor = {
   readonly password: string;
   /** Peer group NAME ("" when none). The client maps names to and from peer-group UUIDs. */
   readonly peerGroup: string;
+  /**
+   * `linkedPrefixlistIn`: UUIDs of the linked prefix-list rows, sorted, comma-joined ("" = none).
+   * Kept as UUIDs because FRR filters by the row the link names: a link to a row that no longer
+   * exists silently renders nothing (OPNsense API contract §3.7), so the name alone would hide that.
+   */
+  readonly prefixListIn: string;
 };
 export type NeighborSpec = Omit<Neighbor, "uuid">;
+
+/**
+ * One row of an os-frr prefix list (`bgp.prefixlists.prefixlist`). Rows that share a `name`
+ * form one FRR prefix list; `network` is free text rendered verbatim (`10.96.0.0/24 le 32`).
+ */
+export type PrefixRow = {
+  readonly uuid: string;
+  readonly enabled: boolean;
+  readonly description: string;
+  readonly name: string;
+  /** `IPv4` or `IPv6`. */
+  readonly version: string;
+  readonly seqnumber: number | null;
+  /** `permit` or `deny`. */
+  readonly action: string;
+  readonly network: string;
+};
+export type PrefixRowSpec = Omit<PrefixRow, "uuid">;
 
 /** A firewall alias. `content` is sorted and de-duplicated; `categories` are category UUIDs. */
 export type Alias = {
@@ -116,6 +140,7 @@ export type RouterSnapshot = {
   readonly bgp: BgpGeneral;
   readonly neighbors: readonly Neighbor[];
   readonly peerGroups: readonly PeerGroup[];
+  readonly prefixRows: readonly PrefixRow[];
   readonly categories: readonly Category[];
   readonly aliases: readonly Alias[];
   readonly rules: readonly Rule[];

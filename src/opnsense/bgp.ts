@@ -2,10 +2,10 @@
  * FRR/BGP model (os-frr `/api/quagga/{general,bgp}`): reading the general switches, the BGP
  * root, neighbors and peer groups into canonical types, and writing neighbors.
  */
-import type { BgpGeneral, Capabilities, FrrGeneral, Neighbor, NeighborSpec, PeerGroup } from "../domain/types.ts";
+import type { BgpGeneral, Capabilities, FrrGeneral, Neighbor, NeighborSpec, PeerGroup, PrefixRow, PrefixRowSpec } from "../domain/types.ts";
 import { OpnsenseError, guardShape } from "./errors.ts";
 import type { Http } from "./http.ts";
-import { boolOut, child, intOut, readBool, readInt, readItems, readObj, readSingle, readString } from "./codec.ts";
+import { boolOut, child, intOut, readBool, readInt, readItems, readMulti, readObj, readSingle, readString } from "./codec.ts";
 import type { Obj } from "./codec.ts";
 import { createItem, deleteItem, setItem } from "./crud.ts";
 import type { ItemEndpoints } from "./crud.ts";
@@ -18,6 +18,8 @@ export const EP = {
 } as const;
 
 const NEIGHBOR: ItemEndpoints = { set: "quagga/bgp/setNeighbor", del: "quagga/bgp/delNeighbor", key: "neighbor" };
+/** Prefix-list rows (contract §3.7); same generic CRUD as neighbors. */
+const PREFIX_ROW: ItemEndpoints = { set: "quagga/bgp/setPrefixlist", del: "quagga/bgp/delPrefixlist", key: "prefixlist" };
 
 export type NeighborWriteContext = {
   readonly peerGroups: readonly PeerGroup[];
@@ -28,6 +30,7 @@ export type BgpModel = {
   readonly bgp: BgpGeneral;
   readonly neighbors: readonly Neighbor[];
   readonly peerGroups: readonly PeerGroup[];
+  readonly prefixRows: readonly PrefixRow[];
   /** The raw field names of the `bgp` root (capability evidence, e.g. `maximumpaths`). */
   readonly rootFields: readonly string[];
 };
@@ -71,7 +74,27 @@ function parseNeighbor(uuid: string, n: Obj, peerGroupNames: ReadonlyMap<string,
     password: readString(n.password, `${p}.password`),
     // A dangling reference keeps its uuid so it never compares equal to a real group name.
     peerGroup: pgUuid === "" ? "" : (peerGroupNames.get(pgUuid) ?? pgUuid),
+    prefixListIn: readMulti(n.linkedPrefixlistIn, `${p}.linkedPrefixlistIn`).join(","),
   };
+}
+
+function parsePrefixRows(bgp: Obj): PrefixRow[] {
+  if (!("prefixlists" in bgp)) return [];
+  const container = readObj(bgp.prefixlists, "bgp.prefixlists");
+  if (!("prefixlist" in container)) return [];
+  return readItems(container.prefixlist, "bgp.prefixlists.prefixlist").map(([uuid, r]) => {
+    const p = `bgp.prefixlists.prefixlist.${uuid}`;
+    return {
+      uuid,
+      enabled: readBool(r.enabled, `${p}.enabled`),
+      description: readString(r.description, `${p}.description`),
+      name: readString(r.name, `${p}.name`),
+      version: readSingle(r.version, `${p}.version`),
+      seqnumber: readInt(r.seqnumber, `${p}.seqnumber`),
+      action: readSingle(r.action, `${p}.action`),
+      network: readString(r.network, `${p}.network`).trim(),
+    };
+  });
 }
 
 export function parseBgpModel(reply: unknown): BgpModel {
@@ -85,6 +108,7 @@ export function parseBgpModel(reply: unknown): BgpModel {
       bgp: { enabled: readBool(bgp.enabled, "bgp.enabled"), asNumber: readInt(bgp.asnumber, "bgp.asnumber") },
       neighbors,
       peerGroups,
+      prefixRows: parsePrefixRows(bgp),
       rootFields: Object.keys(bgp).filter((k) => !k.startsWith("%")),
     };
   });
@@ -131,6 +155,7 @@ export function neighborBody(spec: NeighborSpec, ctx: NeighborWriteContext): Rec
     multihop: boolOut(spec.multihop),
     password: spec.password,
     peergroup,
+    linkedPrefixlistIn: spec.prefixListIn,
   };
   // `remote_as_mode` (os-frr ≥ 1.44) wins over `remoteas` when set; clear it so the ASN we send is the one FRR uses.
   if (spec.remoteAs !== null) all.remote_as_mode = "";
@@ -151,4 +176,33 @@ export async function updateNeighbor(http: Http, uuid: string, spec: NeighborSpe
 
 export async function deleteNeighbor(http: Http, uuid: string): Promise<void> {
   await deleteItem(http, NEIGHBOR, uuid);
+}
+
+function prefixRowBody(spec: PrefixRowSpec): Record<string, string> {
+  return {
+    enabled: boolOut(spec.enabled),
+    description: spec.description,
+    name: spec.name,
+    version: spec.version,
+    seqnumber: intOut(spec.seqnumber),
+    action: spec.action,
+    network: spec.network,
+  };
+}
+
+/**
+ * Rows are written at a uuid the caller chose (set<Item>/<uuid> is an upsert, §2.1): the agent's
+ * anchor row has a uuid derived from the owner id, so a neighbor can link it before it exists
+ * in the snapshot and a retried create never duplicates it.
+ */
+export async function putPrefixRow(http: Http, uuid: string, spec: PrefixRowSpec): Promise<void> {
+  await setItem(http, PREFIX_ROW, uuid, prefixRowBody(spec));
+}
+
+export async function createPrefixRow(http: Http, spec: PrefixRowSpec): Promise<string> {
+  return createItem(http, PREFIX_ROW, prefixRowBody(spec));
+}
+
+export async function deletePrefixRow(http: Http, uuid: string): Promise<void> {
+  await deleteItem(http, PREFIX_ROW, uuid);
 }

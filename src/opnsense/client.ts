@@ -1,5 +1,5 @@
 /** The facade the rest of the agent uses; every method maps to the requests listed in its module. */
-import type { AliasSpec, Capabilities, NeighborSpec, RouterSnapshot, RuleSpec } from "../domain/types.ts";
+import type { AliasSpec, Capabilities, NeighborSpec, PrefixRowSpec, RouterSnapshot, RuleSpec } from "../domain/types.ts";
 import { OpnsenseError } from "./errors.ts";
 import { createHttp } from "./http.ts";
 import type { HttpOptions } from "./http.ts";
@@ -29,6 +29,10 @@ export type OpnsenseClient = {
   createNeighbor(spec: NeighborSpec, ctx: NeighborWriteContext): Promise<string>;
   updateNeighbor(uuid: string, spec: NeighborSpec, ctx: NeighborWriteContext): Promise<void>;
   deleteNeighbor(uuid: string): Promise<void>;
+  /** Creates or replaces the prefix-list row at `uuid` (an upsert). */
+  putPrefixRow(uuid: string, spec: PrefixRowSpec): Promise<void>;
+  createPrefixRow(spec: PrefixRowSpec): Promise<string>;
+  deletePrefixRow(uuid: string): Promise<void>;
   createAlias(spec: AliasSpec, categoryUuid: string): Promise<string>;
   updateAlias(uuid: string, spec: AliasSpec, categoryUuid: string): Promise<void>;
   deleteAlias(uuid: string): Promise<void>;
@@ -77,6 +81,9 @@ export function createOpnsenseClient(opts: OpnsenseClientOptions): OpnsenseClien
     createNeighbor: (spec, ctx) => bgp.createNeighbor(http, spec, ctx),
     updateNeighbor: (uuid, spec, ctx) => bgp.updateNeighbor(http, uuid, spec, ctx),
     deleteNeighbor: (uuid) => bgp.deleteNeighbor(http, uuid),
+    putPrefixRow: (uuid, spec) => bgp.putPrefixRow(http, uuid, spec),
+    createPrefixRow: (spec) => bgp.createPrefixRow(http, spec),
+    deletePrefixRow: (uuid) => bgp.deletePrefixRow(http, uuid),
     createAlias: (spec, cat) => alias.createAlias(http, spec, cat),
     updateAlias: (uuid, spec, cat) => alias.updateAlias(http, uuid, spec, cat),
     deleteAlias: (uuid) => alias.deleteAlias(http, uuid),

@@ -45,6 +45,7 @@ export async function readSnapshot(http: Http, caps: Capabilities, opts: Snapsho
     bgp: bgpModel.bgp,
     neighbors: bgpModel.neighbors,
     peerGroups: bgpModel.peerGroups,
+    prefixRows: bgpModel.prefixRows,
     categories,
     aliases,
     rules,

@@ -4,6 +4,7 @@ import type { DesiredState } from "../desired/types.ts";
 import type { Operation, OperationKind, Plan, Suppressed } from "./types.ts";
 import { makeOwner, ownedFirewallKey } from "./ownership.ts";
 import { planNeighbors } from "./neighbors.ts";
+import { planPrefixRows } from "./prefix-rows.ts";
 import { planAliases, planRules } from "./firewall.ts";
 import { aliasPendingReasons, frrPendingReasons } from "./pending.ts";
 
@@ -22,9 +23,15 @@ export type PlanOptions = {
  */
 const ORDER: readonly OperationKind[] = [
   "create-category",
+  // Prefix-list rows before the neighbors that link them; unlink before deleting a row
+  // (os-frr ≥ 1.52 refuses to delete a linked row, older ones leave the link dangling).
+  "create-prefix",
+  "update-prefix",
   "update-neighbor",
   "create-neighbor",
+  "release-neighbor",
   "delete-neighbor",
+  "delete-prefix",
   "create-alias",
   "update-alias",
   "create-rule",
@@ -34,10 +41,10 @@ const ORDER: readonly OperationKind[] = [
 ];
 
 function isDelete(op: Operation): boolean {
-  return op.kind === "delete-neighbor" || op.kind === "delete-alias" || op.kind === "delete-rule";
+  return op.kind.startsWith("delete-") || op.kind === "release-neighbor";
 }
 function isUpdate(op: Operation): boolean {
-  return op.kind === "update-neighbor" || op.kind === "update-alias" || op.kind === "update-rule";
+  return op.kind.startsWith("update-");
 }
 
 /** ExternalDNS-style policies: upsert-only never deletes, create-only never updates or deletes. */
@@ -47,8 +54,9 @@ function allowed(op: Operation, policy: Policy): boolean {
   return policy === "upsert-only" || !isUpdate(op);
 }
 
-function isNeighborOp(op: Operation): boolean {
-  return op.kind.endsWith("-neighbor");
+/** Changes FRR must be reconfigured for: neighbors and the prefix list they link. */
+function isBgpOp(op: Operation): boolean {
+  return op.kind.endsWith("-neighbor") || op.kind.endsWith("-prefix");
 }
 function isAliasOp(op: Operation): boolean {
   return op.kind.endsWith("-alias");
@@ -66,10 +74,11 @@ export function computePlan(desired: DesiredState, actual: RouterSnapshot, opts:
   const caps = actual.capabilities;
 
   const neighbors = planNeighbors(desired.neighbors, actual.neighbors, owner, { adoptExisting: opts.adoptExisting, caps });
+  const prefixRows = planPrefixRows(desired.prefixRows, actual.prefixRows, owner);
   const aliases = planAliases(desired.aliases, actual.aliases, owner);
   const rules = planRules(desired.rules, actual.rules, owner, aliases.blocked);
 
-  const proposed = [...neighbors.operations, ...aliases.operations, ...rules.operations];
+  const proposed = [...prefixRows.operations, ...neighbors.operations, ...aliases.operations, ...rules.operations];
   const operations: Operation[] = [];
   const suppressed: Suppressed[] = [];
   for (const op of proposed) {
@@ -93,10 +102,10 @@ export function computePlan(desired: DesiredState, actual: RouterSnapshot, opts:
 
   return {
     operations: ordered,
-    conflicts: [...neighbors.conflicts, ...aliases.conflicts, ...rules.conflicts],
+    conflicts: [...prefixRows.conflicts, ...neighbors.conflicts, ...aliases.conflicts, ...rules.conflicts],
     suppressed,
-    unchanged: { neighbors: neighbors.unchanged, aliases: aliases.unchanged, rules: rules.unchanged },
-    reconfigureFrr: ordered.some(isNeighborOp) || frrPending.length > 0,
+    unchanged: { neighbors: neighbors.unchanged, prefixRows: prefixRows.unchanged, aliases: aliases.unchanged, rules: rules.unchanged },
+    reconfigureFrr: ordered.some(isBgpOp) || frrPending.length > 0,
     reloadAliases: ordered.some(isAliasOp) || aliasPending.length > 0,
     applyFilter: ordered.some(isRuleOp) || firstPassApply,
     pendingReasons,

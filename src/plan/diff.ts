@@ -18,6 +18,7 @@ const NEIGHBOR_FIELD_NAMES: Readonly<Record<keyof NeighborSpec, string>> = {
   multihop: "multihop",
   password: "password",
   peerGroup: "peergroup",
+  prefixListIn: "linkedPrefixlistIn",
 };
 const NEIGHBOR_FIELDS = Object.keys(NEIGHBOR_FIELD_NAMES) as (keyof NeighborSpec)[];
 

@@ -3,8 +3,8 @@
  * planner may only read it (to detect conflicts), never update or delete it — except an
  * explicitly requested adoption of an unmarked neighbor.
  */
-import type { Alias, Category, Neighbor, Rule } from "../domain/types.ts";
-import { parseMarker, type Marker } from "../domain/ownership.ts";
+import type { Alias, Category, Neighbor, PrefixRow, Rule } from "../domain/types.ts";
+import { parseMarker, parseNeighborMarker, type Marker, type NeighborMarker } from "../domain/ownership.ts";
 
 export type Owner = {
   readonly ownerId: string;
@@ -22,9 +22,37 @@ function ownMarker(description: string, owner: Owner): Marker | null {
   return m !== null && m.owner === owner.ownerId ? m : null;
 }
 
-/** Neighbors have no category: the marker with our owner id is the proof. */
+/** Neighbors have no category: the exact marker with our owner id and a valid node key is the proof. */
+export function ownedNeighbor(n: Neighbor, owner: Owner): NeighborMarker | null {
+  return parseNeighborMarker(n.description, owner.ownerId);
+}
+
 export function ownedNeighborKey(n: Neighbor, owner: Owner): string | null {
-  return ownMarker(n.description, owner)?.key ?? null;
+  return ownedNeighbor(n, owner)?.key ?? null;
+}
+
+/**
+ * The owned neighbors by key. A key carried by two neighbors (a GUI clone copies the
+ * description) proves nothing about either: such keys are listed apart and never written.
+ */
+export function ownedNeighborsByKey(actual: readonly Neighbor[], owner: Owner): { readonly unique: Map<string, Neighbor>; readonly duplicated: Map<string, Neighbor[]> } {
+  const all = new Map<string, Neighbor[]>();
+  for (const n of [...actual].sort(byUuid)) {
+    const key = ownedNeighborKey(n, owner);
+    if (key !== null) all.set(key, [...(all.get(key) ?? []), n]);
+  }
+  const unique = new Map<string, Neighbor>();
+  const duplicated = new Map<string, Neighbor[]>();
+  for (const [key, list] of all) {
+    if (list.length === 1 && list[0] !== undefined) unique.set(key, list[0]);
+    else duplicated.set(key, list);
+  }
+  return { unique, duplicated };
+}
+
+/** Prefix-list rows have no category either: the marker is the proof. */
+export function ownedPrefixRowKey(r: PrefixRow, owner: Owner): string | null {
+  return ownMarker(r.description, owner)?.key ?? null;
 }
 
 /** Rules and aliases need both proofs: the agent's category and our marker. */

@@ -1,4 +1,4 @@
-import type { AliasSpec, NeighborSpec, RuleSpec } from "../domain/types.ts";
+import type { AliasSpec, NeighborSpec, PrefixRowSpec, RuleSpec } from "../domain/types.ts";
 
 /** One write against OPNsense. Ordered by the planner so that no reference ever dangles. */
 export type Operation =
@@ -6,6 +6,12 @@ export type Operation =
   | { readonly kind: "create-neighbor"; readonly key: string; readonly spec: NeighborSpec }
   | { readonly kind: "update-neighbor"; readonly key: string; readonly uuid: string; readonly spec: NeighborSpec; readonly changed: readonly string[]; readonly adopt: boolean }
   | { readonly kind: "delete-neighbor"; readonly key: string; readonly uuid: string; readonly address: string }
+  /** An adopted neighbor whose node is gone: its marker is removed instead of deleting it. */
+  | { readonly kind: "release-neighbor"; readonly key: string; readonly uuid: string; readonly spec: NeighborSpec; readonly address: string }
+  /** `uuid` null: a fresh one; else written at that uuid (the anchor row). */
+  | { readonly kind: "create-prefix"; readonly key: string; readonly uuid: string | null; readonly spec: PrefixRowSpec }
+  | { readonly kind: "update-prefix"; readonly key: string; readonly uuid: string; readonly spec: PrefixRowSpec; readonly changed: readonly string[] }
+  | { readonly kind: "delete-prefix"; readonly key: string; readonly uuid: string }
   | { readonly kind: "create-alias"; readonly key: string; readonly spec: AliasSpec }
   | { readonly kind: "update-alias"; readonly key: string; readonly uuid: string; readonly spec: AliasSpec; readonly changed: readonly string[] }
   | { readonly kind: "delete-alias"; readonly key: string; readonly uuid: string; readonly name: string }
@@ -17,7 +23,7 @@ export type OperationKind = Operation["kind"];
 
 /** A desired object that collides with an object the agent does not own; left alone and reported. */
 export type Conflict = {
-  readonly objectKind: "neighbor" | "alias" | "rule" | "category";
+  readonly objectKind: "neighbor" | "prefix" | "alias" | "rule" | "category";
   readonly key: string;
   /** e.g. node name for neighbors. */
   readonly subject: string;
@@ -32,7 +38,7 @@ export type Plan = {
   readonly operations: readonly Operation[];
   readonly conflicts: readonly Conflict[];
   readonly suppressed: readonly Suppressed[];
-  readonly unchanged: { readonly neighbors: number; readonly aliases: number; readonly rules: number };
+  readonly unchanged: { readonly neighbors: number; readonly prefixRows: number; readonly aliases: number; readonly rules: number };
   /** FRR must be reconfigured: BGP objects change, or saved BGP objects differ from what FRR runs (crash between write and reconfigure). */
   readonly reconfigureFrr: boolean;
   /** Aliases must be reloaded into pf (`alias/reconfigure`, which also reloads rules). */

@@ -59,5 +59,26 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     labelNames: ["subsystem"] as const,
     registers: [registry],
   });
-  return { registry, syncTotal, syncDuration, managedObjects, opnsenseRequests, conflicts, problems, lastSuccess, writes, applies };
+  const heldNeighbors = new Gauge({
+    name: `${P}held_neighbors`,
+    help: "Owned neighbors kept in the last pass although no node asks for them, by reason (invalid-input, removal-grace, deletion-guard)",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  const deletionGuard = new Gauge({
+    name: `${P}deletion_guard_active`,
+    help: "1 while a pass would delete more than MAX_DELETE_FRACTION of the owned neighbors and deletes none",
+    registers: [registry],
+  });
+  const ownerConflict = new Gauge({
+    name: `${P}owner_conflict`,
+    help: "1 while another cluster owns this OWNER_ID on the router (nothing is written)",
+    registers: [registry],
+  });
+  const routeFilter = new Gauge({
+    name: `${P}route_filter_enabled`,
+    help: "1 when the agent links an inbound prefix list on its neighbors (BGP_ACCEPT_PREFIXES), 0 when any route is accepted",
+    registers: [registry],
+  });
+  return { registry, heldNeighbors, deletionGuard, ownerConflict, routeFilter, syncTotal, syncDuration, managedObjects, opnsenseRequests, conflicts, problems, lastSuccess, writes, applies };
 }

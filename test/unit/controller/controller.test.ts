@@ -29,6 +29,9 @@ function harness(opts: { syncInterval?: string; debounce?: string; failReads?: (
     createNeighbor: async () => "n1",
     updateNeighbor: async () => undefined,
     deleteNeighbor: async () => undefined,
+    putPrefixRow: async () => undefined,
+    createPrefixRow: async () => "p-1",
+    deletePrefixRow: async () => undefined,
     createAlias: async () => "a1",
     updateAlias: async () => undefined,
     deleteAlias: async () => undefined,
@@ -54,6 +57,7 @@ function harness(opts: { syncInterval?: string; debounce?: string; failReads?: (
       fresh.push(true);
       return view;
     },
+    clusterId: async () => "cluster-a",
   };
   const reports: PassReport[] = [];
   const controller: Controller = createController({

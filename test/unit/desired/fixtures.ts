@@ -1,3 +1,4 @@
+import type { RouterFacts } from "../../../src/desired/types.ts";
 /** Shared builders for the pure-core unit tests (config, capabilities per OPNsense version, cluster objects). */
 import { loadConfig, type Env } from "../../../src/config/load.ts";
 import type { Config } from "../../../src/config/types.ts";
@@ -60,3 +61,6 @@ export function lbService(
     loadBalancerSourceRanges: opts.ranges ?? [],
   };
 }
+
+/** A router that holds nothing of the agent's: no owned neighbors, nothing in grace, no cluster record. */
+export const NO_FACTS: RouterFacts = { ownedNeighbors: new Map(), inGrace: new Set(), clusterClaim: null };

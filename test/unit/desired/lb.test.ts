@@ -4,12 +4,12 @@ import type { ServiceView } from "../../../src/cluster/types.ts";
 import type { Config } from "../../../src/config/types.ts";
 import type { Capabilities } from "../../../src/domain/types.ts";
 import type { DesiredState } from "../../../src/desired/types.ts";
-import { CAPS, lbService, makeConfig, type Version } from "./fixtures.ts";
+import { CAPS, NO_FACTS, lbService, makeConfig, type Version } from "./fixtures.ts";
 
 const NETWORKS = "interface=lan source=lan asymmetric=true; interface=opt1 source=192.168.50.0/24";
 const cfg = makeConfig({ LB_CLIENT_NETWORKS: NETWORKS });
 const desired = (services: readonly ServiceView[], config: Config = cfg, caps: Capabilities = CAPS["26.1"]): DesiredState =>
-  computeDesired({ nodes: [], services }, config, caps);
+  computeDesired({ nodes: [], services }, config, caps, NO_FACTS);
 const lbRules = (d: DesiredState) => d.rules.filter((r) => r.key !== "bgp-peers");
 /** The fields that change between versions and entries, one line per rule. */
 const brief = (d: DesiredState) =>

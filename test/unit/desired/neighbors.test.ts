@@ -3,11 +3,11 @@ import fc from "fast-check";
 import { computeDesired } from "../../../src/desired/compute.ts";
 import type { NodeView } from "../../../src/cluster/types.ts";
 import type { DesiredState } from "../../../src/desired/types.ts";
-import { CAPS, makeConfig, node } from "./fixtures.ts";
+import { CAPS, NO_FACTS, makeConfig, node } from "./fixtures.ts";
 
 const config = makeConfig();
 const desired = (nodes: readonly NodeView[], cfg = config, caps = CAPS["26.1"]): DesiredState =>
-  computeDesired({ nodes, services: [] }, cfg, caps);
+  computeDesired({ nodes, services: [] }, cfg, caps, NO_FACTS);
 const summary = (d: DesiredState) => ({
   neighbors: d.neighbors.map((n) => [n.node, n.spec.address, n.spec.remoteAs]),
   problems: d.problems.map((p) => [p.kind, p.object, p.message]),

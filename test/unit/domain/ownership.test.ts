@@ -9,6 +9,9 @@ import {
   neighborKey,
   objectKey,
   parseMarker,
+  parseNeighborMarker,
+  adoptedNeighborDescription,
+  releasedNeighborDescription,
 } from "../../../src/domain/ownership.ts";
 import {
   aliasNameProblem,
@@ -22,7 +25,7 @@ import {
 const ownerArb = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,12}[a-z0-9])?$/);
 const keyArb = fc
   .string({ minLength: 1, maxLength: 120 })
-  .map((s) => s.replace(/[\r\n\u2028\u2029\u0085]/g, "x").trim())
+  .map((s) => s.replace(/[\r\n\u2028\u2029\u0085]/g, "x").replace(/\s{2,}/g, " ").trim())
   .filter((s) => s !== "" && !/\s/.test(s.charAt(0)));
 
 describe("markers", () => {
@@ -33,7 +36,6 @@ describe("markers", () => {
   test.each([
     ["opnsense-bgp-agent:default node=worker-1", { owner: "default", key: "node=worker-1" }],
     ["opnsense-bgp-agent:cluster-b lb 1 any inet", { owner: "cluster-b", key: "lb 1 any inet" }],
-    ["  opnsense-bgp-agent:default bgp-peers  ", { owner: "default", key: "bgp-peers" }],
   ])("parse %j", (text, marker) => expect(parseMarker(text)).toEqual(marker));
 
   test.each([
@@ -47,6 +49,11 @@ describe("markers", () => {
     "opnsense-bgp-agent:default node=x\nsecond line",
     "hand-made opnsense-bgp-agent:default node=x",
     "opnsense-bgp-agent:: node=x",
+    // Only the exact form counts: hand-made text that merely starts with (or pads) the marker is foreign.
+    "  opnsense-bgp-agent:default bgp-peers  ",
+    "opnsense-bgp-agent:default   hand made copy",
+    "opnsense-bgp-agent:default node=x ",
+    "opnsense-bgp-agent:default node=a  node=b",
   ])("foreign text %j → null", (text) => expect(parseMarker(text)).toBeNull());
 
   test("non-strings and huge strings → null, never throws", () => {
@@ -75,6 +82,31 @@ describe("markers", () => {
   });
 });
 
+describe("neighbor markers", () => {
+  test.each([
+    ["opnsense-bgp-agent:default node=worker-1", { key: "node=worker-1", adopted: false }],
+    ["opnsense-bgp-agent:default node=w1.lab.example adopted", { key: "node=w1.lab.example", adopted: true }],
+    ["opnsense-bgp-agent:default node=worker-aaaa~0123456789", { key: "node=worker-aaaa~0123456789", adopted: false }],
+  ])("%j is ours", (text, marker) => expect(parseNeighborMarker(text, "default")).toEqual(marker));
+
+  test.each([
+    "opnsense-bgp-agent:default hand made copy",
+    "opnsense-bgp-agent:default node=Worker_1",
+    "opnsense-bgp-agent:default node=worker-1 copy",
+    "opnsense-bgp-agent:default node=",
+    "opnsense-bgp-agent:other node=worker-1",
+    " opnsense-bgp-agent:default node=worker-1",
+    `opnsense-bgp-agent:default node=${"a".repeat(254)}`,
+  ])("%j is not ours", (text) => expect(parseNeighborMarker(text, "default")).toBeNull());
+
+  test("a released neighbor carries no marker", () => {
+    const text = releasedNeighborDescription("node=worker-1");
+    expect(parseMarker(text)).toBeNull();
+    expect(text).toContain("node=worker-1");
+    expect(releasedNeighborDescription(`node=${"a".repeat(200)}`).length).toBeLessThanOrEqual(NEIGHBOR_DESCRIPTION_MAX_LENGTH);
+  });
+});
+
 describe("keys that fit the description limits", () => {
   test("short node names are kept", () => {
     expect(neighborKey("default", "worker-1")).toBe("node=worker-1");
@@ -84,7 +116,9 @@ describe("keys that fit the description limits", () => {
     const name = `worker-${"a".repeat(100)}.example.com`;
     const key = neighborKey("abcdefghijklmn", name);
     expect(key).toMatch(/^node=worker-a+~[0-9a-f]{10}$/);
-    expect(formatMarker("abcdefghijklmn", key).length).toBe(NEIGHBOR_DESCRIPTION_MAX_LENGTH);
+    // Room is left for the " adopted" flag.
+    expect(adoptedNeighborDescription("abcdefghijklmn", key).length).toBe(NEIGHBOR_DESCRIPTION_MAX_LENGTH);
+    expect(parseNeighborMarker(formatMarker("abcdefghijklmn", key), "abcdefghijklmn")).toEqual({ key, adopted: false });
     expect(neighborKey("abcdefghijklmn", name)).toBe(key);
   });
 

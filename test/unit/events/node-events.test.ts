@@ -7,13 +7,13 @@ import type { Plan } from "../../../src/plan/types.ts";
 import { neighbor } from "../plan/helpers.ts";
 
 const { uuid: _u, ...spec } = neighbor("-", "10.0.20.11", "opnsense-bgp-agent:default node=worker-1");
-const zero = { created: 0, updated: 0, deleted: 0, adopted: 0 };
+const zero = { created: 0, updated: 0, deleted: 0, adopted: 0, released: 0 };
 
 function report(parts: { written?: ApplyResult["written"]; failures?: ApplyResult["failures"]; conflicts?: Plan["conflicts"]; problems?: DesiredState["problems"] }): PassReport {
-  const desired: DesiredState = { categoryName: "c", neighbors: [{ key: "node=worker-1", node: "worker-1", spec }], aliases: [], rules: [], problems: parts.problems ?? [], lbAddresses: [] };
-  const plan: Plan = { operations: [], conflicts: parts.conflicts ?? [], suppressed: [], unchanged: { neighbors: 0, aliases: 0, rules: 0 }, reconfigureFrr: false, reloadAliases: false, applyFilter: false, pendingReasons: [] };
+  const desired: DesiredState = { categoryName: "c", neighbors: [{ key: "node=worker-1", node: "worker-1", spec, ownAddress: true }], prefixRows: [], aliases: [], rules: [], problems: parts.problems ?? [], held: [], deletionGuard: null, lbAddresses: [] };
+  const plan: Plan = { operations: [], conflicts: parts.conflicts ?? [], suppressed: [], unchanged: { neighbors: 0, prefixRows: 0, aliases: 0, rules: 0 }, reconfigureFrr: false, reloadAliases: false, applyFilter: false, pendingReasons: [] };
   const applied: ApplyResult = {
-    counts: { neighbor: zero, alias: zero, rule: zero, category: zero },
+    counts: { neighbor: zero, prefix: zero, alias: zero, rule: zero, category: zero },
     written: parts.written ?? [],
     failures: parts.failures ?? [],
     frrReconfigured: false,

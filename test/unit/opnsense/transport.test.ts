@@ -21,6 +21,7 @@ const NEIGHBOR_SPEC = {
   multihop: false,
   password: "",
   peerGroup: "",
+prefixListIn: "",
 };
 const CTX = { peerGroups: [], capabilities: caps() };
 

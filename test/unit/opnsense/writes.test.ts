@@ -42,6 +42,7 @@ const NEIGHBOR: NeighborSpec = {
   multihop: false,
   password: "",
   peerGroup: "",
+prefixListIn: "",
 };
 
 describe("neighbors", () => {

@@ -10,6 +10,7 @@ export function snapshot(parts: Partial<RouterSnapshot> = {}, caps: Capabilities
     bgp: { enabled: true, asNumber: 64512 },
     neighbors: [],
     peerGroups: [],
+    prefixRows: [],
     categories: [],
     aliases: [],
     rules: [],
@@ -34,6 +35,7 @@ export function neighbor(uuid: string, address: string, description: string, ove
     multihop: false,
     password: "",
     peerGroup: "",
+    prefixListIn: "",
     ...over,
   };
 }

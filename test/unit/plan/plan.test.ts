@@ -6,7 +6,7 @@ import type { Config } from "../../../src/config/types.ts";
 import type { Capabilities, RouterSnapshot } from "../../../src/domain/types.ts";
 import type { DesiredState } from "../../../src/desired/types.ts";
 import type { Operation, Plan } from "../../../src/plan/types.ts";
-import { CAPS, lbService, makeConfig, node } from "../desired/fixtures.ts";
+import { CAPS, NO_FACTS, lbService, makeConfig, node } from "../desired/fixtures.ts";
 import { alias, applyOps, neighbor, rule, snapshot } from "./helpers.ts";
 
 const config = makeConfig();
@@ -15,7 +15,7 @@ const M = (key: string, owner = "default") => `opnsense-bgp-agent:${owner} ${key
 const CAT = { uuid: "cat-1", name: "opnsense-bgp-agent" };
 
 function want(nodes: readonly NodeView[], services: readonly ServiceView[] = [], cfg: Config = config, caps: Capabilities = CAPS["26.1"]): DesiredState {
-  return computeDesired({ nodes, services }, cfg, caps);
+  return computeDesired({ nodes, services }, cfg, caps, NO_FACTS);
 }
 function plan(desired: DesiredState, actual: RouterSnapshot, opts: Partial<PlanOptions> = {}): Plan {
   return computePlan(desired, actual, { ...OPTS, ...opts });

@@ -12,7 +12,7 @@ import type { Alias, Category, Neighbor, RouterSnapshot, Rule } from "../../../s
 import type { Policy } from "../../../src/config/types.ts";
 import type { DesiredState } from "../../../src/desired/types.ts";
 import type { Operation } from "../../../src/plan/types.ts";
-import { CAPS, lbService, makeConfig, node, type Version } from "../desired/fixtures.ts";
+import { CAPS, NO_FACTS, lbService, makeConfig, node, type Version } from "../desired/fixtures.ts";
 import { alias, applyOps, neighbor, rule, snapshot } from "./helpers.ts";
 
 const OWNERS = ["default", "cluster-b"] as const;
@@ -95,6 +95,7 @@ function build(w: World): { desired: DesiredState; actual: RouterSnapshot } {
     },
     config,
     caps,
+    NO_FACTS,
   );
   const actual = snapshot({ categories: w.categories, neighbors: w.neighbors, aliases: w.aliases, rules: w.rules }, caps);
   return { desired, actual };

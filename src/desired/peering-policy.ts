@@ -1,0 +1,34 @@
+/**
+ * What the router's owner allows a node to peer as. The cluster is not trusted: a kubelet may
+ * label and annotate its own Node, so every address and AS a node asks for is checked here.
+ */
+import type { Config } from "../config/types.ts";
+import { specialAddressReason } from "../domain/address-class.ts";
+import { networkContains, parseIp, parseNetwork } from "../domain/net.ts";
+
+/** Why `address` may not be a peering address, or null when it may. */
+export function peeringAddressRefusal(address: string, config: Config): string | null {
+  const ip = parseIp(address);
+  if (ip === null) return `${address} is not an IP address`;
+  const special = specialAddressReason(ip);
+  if (special !== null) return `${address} is ${special}, never a node's address`;
+  const lb = [...config.bgp.acceptPrefixes, ...config.lb.addresses].find((p) => {
+    const net = parseNetwork(p);
+    return net !== null && networkContains(net, ip);
+  });
+  if (lb !== undefined) return `${address} lies in the LoadBalancer prefix ${lb}, which nodes announce and never peer from`;
+  const limits = config.bgp.peerNetworks;
+  if (limits !== null && !limits.some((p) => {
+    const net = parseNetwork(p);
+    return net !== null && networkContains(net, ip);
+  })) {
+    return `${address} is outside BGP_PEER_NETWORKS (${limits.join(", ")})`;
+  }
+  return null;
+}
+
+/** Why a node may not pick `asn`, or null when it may. */
+export function asnRefusal(asn: number, config: Config): string | null {
+  if (config.bgp.allowedAsns.includes(asn)) return null;
+  return `AS ${asn} is not allowed (BGP_REMOTE_ASN ${config.bgp.remoteAsn}${config.bgp.allowedAsns.length > 1 ? `, BGP_ALLOWED_ASNS ${config.bgp.allowedAsns.filter((a) => a !== config.bgp.remoteAsn).join(", ")}` : ""})`;
+}
