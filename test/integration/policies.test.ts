@@ -81,6 +81,8 @@ describe("two clusters sharing one router (OWNER_ID)", () => {
     });
     try {
       await w.settle(() => neighbors(w.sim).length === 2 && aliases(w.sim).some((a) => a["name"] === "k8s_bgp_nodes_lab"), "cluster B synced");
+      // settle() only waits for agent A; B may still be between its alias and its rule
+      await agentB.controller.idle();
       const cats = Object.values(w.sim.control.state().categories).map((c) => c["name"]).sort();
       expect(cats).toEqual(["opnsense-bgp-agent", "opnsense-bgp-agent-lab"]);
       expect(rules(w.sim).map((r) => `${r["interface"]} ${r["source_net"]}`).sort()).toEqual(["lan k8s_bgp_nodes", "opt1 k8s_bgp_nodes_lab"]);

@@ -13,6 +13,12 @@ if (skipReason !== null) console.warn(`[bgp-lab] skipped: ${skipReason}`);
 
 const W1 = { name: "worker-1", ip: "10.0.20.11", lb: "10.96.0.11/32" };
 const W2 = { name: "worker-2", ip: "10.0.20.12", lb: "10.96.0.12/32" };
+/** the filter test's own node, peered only there */
+const W3 = { name: "worker-3", ip: "10.0.20.13", lb: "10.96.0.13/32" };
+/** what W3 announces beyond its pool /32: everything a prefix list on the router should drop */
+const W3_UNWANTED = ["10.97.0.5/32", "0.0.0.0/0", "10.0.20.0/24"] as const;
+/** the node subnet is connected on the router, so zebra never installs the BGP copy */
+const KERNEL_INSTALLABLE = [W3.lb, "10.97.0.5/32", "0.0.0.0/0"] as const;
 /** announced by both nodes (ECMP) */
 const SHARED_LB = "10.96.0.10/32";
 /**
@@ -45,11 +51,12 @@ describe.skipIf(skipReason !== null)(
     };
 
     beforeAll(async () => {
-      lab = await createLab({ nodes: [W1, W2] });
+      lab = await createLab({ nodes: [W1, W2, W3] });
       for (const w of [W1, W2]) {
         await lab.node(w.name).announce(w.lb);
         await lab.node(w.name).announce(SHARED_LB);
       }
+      for (const p of [W3.lb, ...W3_UNWANTED]) await lab.node(W3.name).announce(p);
     }, 30_000);
 
     afterAll(async () => {
@@ -80,6 +87,65 @@ describe.skipIf(skipReason !== null)(
         await w.bridge.synced();
         expect(w.bridge.failures).toEqual([]);
         expect(w.bridge.applies.at(-1)?.method).toBe(L().frr.applyMethod);
+      } finally {
+        await w.close();
+      }
+    }, 60_000);
+
+    it("prefix list linked in on the neighbor (contract §3.7): only the pool /32 is accepted, without a session reset", async () => {
+      const w = await startSimWorld(L(), VERSION);
+      try {
+        // iBGP on both sides (router AS 64555 is the simulator's fresh install), timers like the node's
+        const neighborUuid = w.sim.control.seedNeighbor({ ...neighborFields(W3), keepalive: "30", holddown: "90" });
+        await w.api("POST", "/api/quagga/service/reconfigure", {});
+        await eventually(`FRR session to ${W3.ip} Established`, () => established(W3.ip), w.diagnostics);
+
+        // no prefix list yet: os-frr renders `no bgp ebgp-requires-policy`, so everything is accepted
+        await eventually(`all of W3's prefixes in FRR's RIB`, async () => {
+          const rib = await L().frr.rib();
+          return [W3.lb, ...W3_UNWANTED].every((p) => (rib.get(p) ?? []).some((x) => x.nexthops.includes(W3.ip)));
+        }, w.diagnostics);
+        await eventually(`W3's installable prefixes in the kernel`, async () => {
+          for (const p of KERNEL_INSTALLABLE) if (!(await inKernel(p, W3.ip))) return false;
+          return true;
+        }, w.diagnostics);
+        const before = (await L().frr.neighbors()).get(W3.ip);
+        const gobgpBefore = await L().node(W3.name).peer(L().routerIp);
+
+        // one permit row; the implicit deny drops the rest. Link it through the API like a client would.
+        const pl = w.sim.control.seedPrefixlist({ name: "k8s-lb-in", seqnumber: "10", action: "permit", network: "10.96.0.0/24 le 32", description: "lab" });
+        expect(await w.api("POST", `/api/quagga/bgp/setNeighbor/${neighborUuid}`, { neighbor: { linkedPrefixlistIn: pl } })).toEqual({ result: "saved" });
+        await w.api("POST", "/api/quagga/service/reconfigure", {});
+        await w.bridge.synced();
+        expect(w.bridge.failures).toEqual([]);
+        const running = await L().frr.runningConfig();
+        expect(running).toMatch(/^ip prefix-list k8s-lb-in seq 10 permit 10\.96\.0\.0\/24 le 32$/m);
+        expect(running).toMatch(new RegExp(`^\\s+neighbor ${W3.ip.replace(/\./g, "\\.")} prefix-list k8s-lb-in in$`, "m"));
+
+        // the re-filter question of §3.7: the routes were received before the link existed
+        const refilterMs = await eventually(`only ${W3.lb} left in FRR's RIB after the reload`, async () => {
+          const rib = await L().frr.rib();
+          return rib.size === 1 && (rib.get(W3.lb) ?? []).some((x) => x.nexthops.includes(W3.ip));
+        }, w.diagnostics, 15_000);
+        await eventually(`only ${W3.lb} left in the router's kernel table`, async () => {
+          const k = await L().frr.kernelRoutes();
+          return k.size === 1 && (k.get(W3.lb)?.gateways.includes(W3.ip) ?? false);
+        }, w.diagnostics);
+
+        // … and that took no session reset, on either side
+        const after = (await L().frr.neighbors()).get(W3.ip);
+        expect(after?.bgpState).toBe("Established");
+        expect(after?.connectionsEstablished).toBe(before?.connectionsEstablished);
+        expect(after?.connectionsDropped).toBe(0);
+        // FRR asked the node to resend its routes (no soft-reconfiguration inbound is rendered)
+        expect(after?.routeRefreshSent ?? 0).toBeGreaterThan(before?.routeRefreshSent ?? 0);
+        expect(await L().node(W3.name).peer(L().routerIp)).toEqual(gobgpBefore);
+        // the simulator models the link change the same way: no session dropped
+        expect(w.sim.control.counters().sessionsDropped).toBe(0);
+        console.info(
+          `[bgp-lab] prefix-list link applied by reload: RIB re-filtered ${refilterMs} ms after the reload, ` +
+            `no session reset, ROUTE-REFRESH sent ${before?.routeRefreshSent ?? 0} → ${after?.routeRefreshSent ?? 0}`,
+        );
       } finally {
         await w.close();
       }

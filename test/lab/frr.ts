@@ -24,6 +24,8 @@ export type NeighborInfo = {
   readonly bgpTimerUpMsec: number;
   readonly nbrDesc: string | null;
   readonly updateSource: string | null;
+  /** ROUTE-REFRESH messages sent (messageStats): how FRR re-reads a peer's routes without a reset */
+  readonly routeRefreshSent: number;
 };
 
 export type RibPath = { readonly nexthops: readonly string[]; readonly bestpath: boolean; readonly multipath: boolean };
@@ -102,6 +104,7 @@ export function parseNeighbors(text: string): Map<string, NeighborInfo> {
       bgpTimerUpMsec: num(r["bgpTimerUpMsec"]),
       nbrDesc: str(r["nbrDesc"]),
       updateSource: str(r["updateSource"]),
+      routeRefreshSent: num(rec(r["messageStats"])["routeRefreshSent"]),
     });
   }
   return out;
@@ -130,7 +133,8 @@ export function parseKernelRoutes(text: string): Map<string, KernelRoute> {
   for (const r of arr(parseJson(text === "" ? "[]" : text, "ip -j route"))) {
     const o = rec(r);
     const raw = str(o["dst"]) ?? "";
-    const dst = raw.includes("/") ? raw : `${raw}/32`;
+    // `ip -j route` names the IPv4 default route "default"; key it like FRR's RIB does
+    const dst = raw === "default" ? "0.0.0.0/0" : raw.includes("/") ? raw : `${raw}/32`;
     const hops = "nexthops" in o ? arr(o["nexthops"]).map(rec) : [o];
     out.set(dst, {
       dst,

@@ -60,10 +60,10 @@ describe("FRR JSON parsing", () => {
   it("show bgp neighbors json", () => {
     const n = parseNeighbors(
       JSON.stringify({
-        "10.0.20.11": { bgpState: "Established", connectionsEstablished: 1, connectionsDropped: 0, bgpTimerUpMsec: 36000, nbrDesc: "d", updateSource: "vtnet1" },
+        "10.0.20.11": { bgpState: "Established", connectionsEstablished: 1, connectionsDropped: 0, bgpTimerUpMsec: 36000, nbrDesc: "d", updateSource: "vtnet1", messageStats: { routeRefreshSent: 2 } },
       }),
     );
-    expect(n.get("10.0.20.11")).toEqual({ bgpState: "Established", connectionsEstablished: 1, connectionsDropped: 0, bgpTimerUpMsec: 36000, nbrDesc: "d", updateSource: "vtnet1" });
+    expect(n.get("10.0.20.11")).toEqual({ bgpState: "Established", connectionsEstablished: 1, connectionsDropped: 0, bgpTimerUpMsec: 36000, nbrDesc: "d", updateSource: "vtnet1", routeRefreshSent: 2 });
   });
 
   it("show bgp ipv4 unicast json: paths with next hops", () => {
@@ -95,6 +95,8 @@ describe("FRR JSON parsing", () => {
     expect(k.get("10.96.0.11/32")?.gateways).toEqual(["10.0.20.11"]);
     expect(k.get("10.96.0.10/32")?.gateways).toEqual(["10.0.20.11", "10.0.20.12"]);
     expect(parseKernelRoutes("").size).toBe(0);
+    const d = parseKernelRoutes(JSON.stringify([{ dst: "default", gateway: "10.0.20.13", dev: "vtnet1", protocol: "bgp", metric: 20, flags: [] }]));
+    expect([...d.keys()]).toEqual(["0.0.0.0/0"]);
   });
 });
 

@@ -16,6 +16,7 @@ import { applyPost, encodeItem, LeafError, validateItem } from "./model.ts";
 import type { Fields, SimState } from "./state.ts";
 import { isSubnet } from "./net.ts";
 import { rawGrid } from "./versions.ts";
+import { prefixlistRelation, prefixlists } from "./prefixlist.ts";
 
 const ASN = { min: 1, max: 4294967295 };
 
@@ -34,6 +35,23 @@ function peergroupOptions(sim: SimState): Record<string, string> {
 }
 
 const lowerTrim = (v: string): string => v.trim().toLowerCase();
+
+/** prefix-list and route-map links, on neighbors and peer groups alike (§3.3, §3.4, §3.7) */
+function policyLinks(): FieldDef[] {
+  // route maps are not modelled: every reference to one dangles
+  const routemap = (name: string): FieldDef => ({
+    name,
+    kind: "relation",
+    options: () => ({}),
+    message: "Related Route-Map item not found.",
+  });
+  return [
+    prefixlistRelation("linkedPrefixlistIn"),
+    prefixlistRelation("linkedPrefixlistOut"),
+    routemap("linkedRoutemapIn"),
+    routemap("linkedRoutemapOut"),
+  ];
+}
 
 /** Neighbor fields per os-frr version (contract §3.3 "since" column). */
 export function neighborDefs(sim: SimState): FieldDef[] {
@@ -108,15 +126,7 @@ export function neighborDefs(sim: SimState): FieldDef[] {
       }),
     });
   }
-  for (const [name, what] of [
-    ["linkedPrefixlistIn", "Prefix-List"],
-    ["linkedPrefixlistOut", "Prefix-List"],
-    ["linkedRoutemapIn", "Route-Map"],
-    ["linkedRoutemapOut", "Route-Map"],
-  ] as const) {
-    // prefix lists and route maps are not modelled: every reference is dangling
-    defs.push({ name, kind: "relation", options: () => ({}), message: `Related ${what} item not found.` });
-  }
+  defs.push(...policyLinks());
   if (at(40)) {
     defs.push({ name: "peergroup", kind: "relation", options: peergroupOptions, message: "Related peer group not found." });
   }
@@ -159,6 +169,7 @@ export function peergroupDefs(sim: SimState): FieldDef[] {
     });
   }
   defs.push({ name: "updatesource", kind: "interface" }, bool("nexthopself"), bool("defaultoriginate"));
+  defs.push(...policyLinks());
   return defs;
 }
 
@@ -274,7 +285,7 @@ function modelGet(sim: SimState): Reply {
   bgp["neighbors"] = { neighbor: encodeCollection(neighbors, sim) };
   if (sim.frrAtLeast(40)) bgp["peergroups"] = { peergroup: encodeCollection(peergroups, sim) };
   bgp["aspaths"] = { aspath: [] };
-  bgp["prefixlists"] = { prefixlist: [] };
+  bgp["prefixlists"] = { prefixlist: encodeCollection(prefixlists, sim) };
   bgp["communitylists"] = { communitylist: [] };
   bgp["routemaps"] = { routemap: [] };
   return ok({ bgp });
@@ -340,6 +351,7 @@ export function bgpEndpoints(): Endpoint[] {
     { module: "quagga", controller: "bgp", action: "set", kind: "write", mutates: true, handler: (r, sim) => modelSet("bgp", r, sim) },
     ...collectionEndpoints("bgp", "Neighbor", neighbors),
     ...collectionEndpoints("bgp", "Peergroup", peergroups, (sim) => sim.frrAtLeast(40)),
+    ...collectionEndpoints("bgp", "Prefixlist", prefixlists),
     {
       module: "quagga",
       controller: "general",

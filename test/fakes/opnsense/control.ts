@@ -10,6 +10,7 @@ import { isVersion, osFrrVersion } from "./versions.ts";
 import type { Collection } from "./crud.ts";
 import { newTemplate } from "./crud.ts";
 import { neighbors, peergroups } from "./bgp.ts";
+import { prefixlists } from "./prefixlist.ts";
 import { rules, legacyHash } from "./filter.ts";
 import { aliases } from "./alias.ts";
 import { categories } from "./category.ts";
@@ -21,6 +22,7 @@ export interface SimSnapshot {
   general: Fields;
   neighbors: Record<string, Fields>;
   peergroups: Record<string, Fields>;
+  prefixlists: Record<string, Fields>;
   rules: Record<string, Fields>;
   aliases: Record<string, Fields>;
   categories: Record<string, Fields>;
@@ -80,6 +82,8 @@ export interface SimControl {
   setRollbackDelayMs(ms: number): void;
   seedNeighbor(fields: Record<string, string>): string;
   seedPeergroup(fields: Record<string, string>): string;
+  /** one prefix-list row (one sequence entry); link it with `linkedPrefixlistIn/Out` on a neighbor */
+  seedPrefixlist(fields: Record<string, string>): string;
   seedRule(fields: Record<string, string>): string;
   seedLegacyRule(seed?: LegacyRuleSeed): string;
   seedAlias(fields: Record<string, string>): string;
@@ -144,6 +148,7 @@ export function createControl(sim: SimState, hooks: ControlHooks): SimControl {
     },
     seedNeighbor: (f) => seed(sim, neighbors, f),
     seedPeergroup: (f) => seed(sim, peergroups, f),
+    seedPrefixlist: (f) => seed(sim, prefixlists, f),
     seedRule: (f) => seed(sim, rules, f),
     seedAlias: (f) => seed(sim, aliases, f),
     seedCategory: (f) => seed(sim, categories, f),
@@ -185,6 +190,7 @@ export function createControl(sim: SimState, hooks: ControlHooks): SimControl {
       general: { ...sim.config.general },
       neighbors: toRecord(sim.config.neighbors),
       peergroups: toRecord(sim.config.peergroups),
+      prefixlists: toRecord(sim.config.prefixlists),
       rules: toRecord(sim.config.rules),
       aliases: toRecord(sim.config.aliases),
       categories: toRecord(sim.config.categories),
@@ -299,6 +305,8 @@ export function handleControlHttp(control: SimControl, method: string, path: str
         return { status: 200, json: { uuid: control.seedNeighbor(stringFields(b)) } };
       case "POST /__sim/seed/peergroup":
         return { status: 200, json: { uuid: control.seedPeergroup(stringFields(b)) } };
+      case "POST /__sim/seed/prefixlist":
+        return { status: 200, json: { uuid: control.seedPrefixlist(stringFields(b)) } };
       case "POST /__sim/seed/rule":
         return { status: 200, json: { uuid: control.seedRule(stringFields(b)) } };
       case "POST /__sim/seed/alias":

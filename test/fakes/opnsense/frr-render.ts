@@ -11,6 +11,7 @@ export interface FrrConfigInput {
   general?: Fields;
   neighbors: Record<string, Fields>;
   peergroups?: Record<string, Fields>;
+  prefixlists?: Record<string, Fields>;
 }
 
 export interface FrrRenderOptions {
@@ -70,7 +71,41 @@ export function neighborLines(n: Fields, opts: FrrRenderOptions = {}, peergroupN
   return lines;
 }
 
-function afLines(n: Fields): string[] {
+/** the FRR prefix-list names a link field renders: rows that exist and are enabled (§3.7) */
+function linkedNames(link: string | undefined, rows: Record<string, Fields>): string[] {
+  const out: string[] = [];
+  for (const uuid of (link ?? "").split(",")) {
+    const row = rows[uuid];
+    if (row && row["enabled"] === "1") out.push(row["name"] ?? "");
+  }
+  return out;
+}
+
+/** `<who> prefix-list <name> in|out` for each linked row that exists and is enabled (§3.7) */
+function prefixlistLinkLines(who: string, item: Fields, rows: Record<string, Fields>): string[] {
+  return [
+    ...linkedNames(item["linkedPrefixlistIn"], rows).map((name) => `neighbor ${who} prefix-list ${name} in`),
+    ...linkedNames(item["linkedPrefixlistOut"], rows).map((name) => `neighbor ${who} prefix-list ${name} out`),
+  ];
+}
+
+/** rendered after `router bgp … exit` like [plugins] bgpd.conf: enabled rows by name, then seqnumber */
+function prefixlistDefinitions(rows: Record<string, Fields>): string[] {
+  const enabled = Object.values(rows).filter((r) => yes(r["enabled"]));
+  enabled.sort(
+    (a, b) =>
+      (a["name"] ?? "").localeCompare(b["name"] ?? "", undefined, { numeric: true }) ||
+      Number(a["seqnumber"] ?? 0) - Number(b["seqnumber"] ?? 0),
+  );
+  const out: string[] = [];
+  for (const r of enabled) {
+    const keyword = r["version"] === "IPv6" ? "ipv6" : r["version"] === "IPv4" ? "ip" : null;
+    if (keyword) out.push(`${keyword} prefix-list ${r["name"]} seq ${r["seqnumber"]} ${r["action"]} ${r["network"]}`);
+  }
+  return out;
+}
+
+function afLines(n: Fields, prefixlists: Record<string, Fields>): string[] {
   const a = n["address"] ?? "";
   const out = [`neighbor ${a} activate`];
   if (yes(n["nexthopselfall"])) out.push(`neighbor ${a} next-hop-self all`);
@@ -84,12 +119,14 @@ function afLines(n: Fields): string[] {
   if ((n["removeprivateas"] ?? "") !== "") out.push(`neighbor ${a} ${n["removeprivateas"]}`);
   if ((n["attributeunchanged"] ?? "") !== "") out.push(`neighbor ${a} attribute-unchanged ${n["attributeunchanged"]}`);
   if ((n["weight"] ?? "") !== "") out.push(`neighbor ${a} weight ${n["weight"]}`);
+  out.push(...prefixlistLinkLines(a, n, prefixlists));
   return out;
 }
 
 export function renderFrrConf(state: FrrConfigInput, opts: FrrRenderOptions = {}): string {
   const general = state.general ?? {};
   const bgp = state.bgp;
+  const prefixlists = state.prefixlists ?? {};
   const lines: string[] = [];
   lines.push(`frr defaults ${general["profile"] || "traditional"}`);
   lines.push(`hostname ${opts.hostname ?? "opnsense"}`);
@@ -116,6 +153,8 @@ export function renderFrrConf(state: FrrConfigInput, opts: FrrRenderOptions = {}
       if ((pg["updatesource"] ?? "") !== "") {
         lines.push(` neighbor ${name} update-source ${device(pg["updatesource"] ?? "", opts.interfaceDevices ?? DEFAULT_INTERFACE_DEVICES)}`);
       }
+      // the template puts a peer group's links at router level, before its listen ranges
+      for (const l of prefixlistLinkLines(name, pg, prefixlists)) lines.push(` ${l}`);
       for (const r of (pg["listenranges"] ?? "").split(",").filter((x) => x !== "")) {
         lines.push(` bgp listen range ${r} peer-group ${name}`);
       }
@@ -131,7 +170,7 @@ export function renderFrrConf(state: FrrConfigInput, opts: FrrRenderOptions = {}
       const pgName = n["peergroup"] ? groups.get(n["peergroup"])?.["name"] : undefined;
       for (const l of neighborLines(n, opts, pgName)) lines.push(` ${l}`);
       const families: Array<"ipv4" | "ipv6"> = yes(n["multiprotocol"]) ? ["ipv4", "ipv6"] : [a.includes(":") ? "ipv6" : "ipv4"];
-      for (const f of families) af[f].push(...afLines(n));
+      for (const f of families) af[f].push(...afLines(n, prefixlists));
     }
     const networks = (bgp["networks"] ?? "").split(",").filter((x) => x !== "");
     for (const f of ["ipv4", "ipv6"] as const) {
@@ -151,6 +190,8 @@ export function renderFrrConf(state: FrrConfigInput, opts: FrrRenderOptions = {}
     }
     lines.push("exit");
     lines.push("!");
+    const definitions = prefixlistDefinitions(prefixlists);
+    if (definitions.length) lines.push(...definitions, "!");
   }
   return lines.join("\n") + "\n";
 }

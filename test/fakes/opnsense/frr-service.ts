@@ -12,6 +12,7 @@ export function savedFrrInput(sim: SimState): FrrConfigInput {
     general: { ...sim.config.general },
     neighbors: Object.fromEntries([...sim.config.neighbors].map(([k, v]) => [k, { ...v }])),
     peergroups: Object.fromEntries([...sim.config.peergroups].map(([k, v]) => [k, { ...v }])),
+    prefixlists: Object.fromEntries([...sim.config.prefixlists].map(([k, v]) => [k, { ...v }])),
   };
 }
 

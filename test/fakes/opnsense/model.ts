@@ -36,6 +36,8 @@ export interface FieldDef {
   validate?: (v: string, item: Fields, sim: SimState) => string | string[] | undefined;
   /** get encodes this custom field as an option map */
   listLike?: boolean;
+  /** a single select (blank "None" entry in get) that still validates a comma list of keys */
+  acceptsList?: boolean;
 }
 
 export const REQUIRED_MSG = "A value is required.";
@@ -136,7 +138,7 @@ function fieldMessages(d: FieldDef, v: string, item: Fields, sim: SimState): str
     }
     case "relation": {
       const opts = d.options?.(sim) ?? {};
-      const values = d.multi ? v.split(",") : [v];
+      const values = d.multi || d.acceptsList ? v.split(",") : [v];
       if (values.some((x) => !Object.prototype.hasOwnProperty.call(opts, x))) {
         msgs.push(d.message ?? "Related item not found.");
       }

@@ -51,6 +51,7 @@ export interface SavedConfig {
   general: Fields;
   neighbors: Map<string, Fields>;
   peergroups: Map<string, Fields>;
+  prefixlists: Map<string, Fields>;
   rules: Map<string, Fields>;
   aliases: Map<string, Fields>;
   categories: Map<string, Fields>;
@@ -210,6 +211,7 @@ export class SimState {
       general: initialGeneral(this.version),
       neighbors: new Map(),
       peergroups: new Map(),
+      prefixlists: new Map(),
       rules: new Map(),
       aliases: new Map(),
       categories: new Map(),
