@@ -54,6 +54,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     url: config.opnsense.url,
     apiKey: config.opnsense.apiKey,
     apiSecret: config.opnsense.apiSecret,
+    // Neighbor writes carry it, so a validation reply may quote it back.
+    redactValues: config.bgp.password ? [config.bgp.password] : [],
     caPem: config.opnsense.caFile ? readFileSync(config.opnsense.caFile, "utf8") : null,
     tlsServerName: config.opnsense.tlsServerName,
     tlsInsecure: config.opnsense.tlsInsecure,
