@@ -1,5 +1,6 @@
 /** Per-node overrides (design §6), prefix `opnsense-bgp-agent/`. A bad value is an error on that node only. */
 import { parseIp } from "../domain/net.ts";
+import { quoteCapped } from "../domain/text.ts";
 
 export const ANNOTATION_ADDRESS = "opnsense-bgp-agent/address";
 export const ANNOTATION_ASN = "opnsense-bgp-agent/asn";
@@ -13,7 +14,7 @@ export function parseAsnAnnotation(value: string): Parsed<number> {
     const n = Number(t);
     if (n >= 1 && n <= 4294967295) return { ok: true, value: n };
   }
-  return { ok: false, message: `annotation ${ANNOTATION_ASN}="${value}" is not an AS number (1–4294967295)` };
+  return { ok: false, message: `annotation ${ANNOTATION_ASN}=${quoteCapped(value)} is not an AS number (1–4294967295)` };
 }
 
 export function parseAddressAnnotation(value: string): Parsed<string> {
@@ -22,15 +23,15 @@ export function parseAddressAnnotation(value: string): Parsed<string> {
   if (ip?.family === "inet6") {
     return {
       ok: false,
-      message: `annotation ${ANNOTATION_ADDRESS}="${value}" is an IPv6 address; IPv6 peering is not supported, give an IPv4 address`,
+      message: `annotation ${ANNOTATION_ADDRESS}=${quoteCapped(value)} is an IPv6 address; IPv6 peering is not supported, give an IPv4 address`,
     };
   }
-  return { ok: false, message: `annotation ${ANNOTATION_ADDRESS}="${value}" is not an IPv4 address` };
+  return { ok: false, message: `annotation ${ANNOTATION_ADDRESS}=${quoteCapped(value)} is not an IPv4 address` };
 }
 
 export function parseSkipAnnotation(value: string): Parsed<boolean> {
   const t = value.trim();
   if (t === "true") return { ok: true, value: true };
   if (t === "false") return { ok: true, value: false };
-  return { ok: false, message: `annotation ${ANNOTATION_SKIP}="${value}" must be "true" or "false"` };
+  return { ok: false, message: `annotation ${ANNOTATION_SKIP}=${quoteCapped(value)} must be "true" or "false"` };
 }
