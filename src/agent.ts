@@ -78,11 +78,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         identity,
         logger: logger.child({ component: "leader" }),
         onChange: (leader) => {
+          metrics.leader.set(leader ? 1 : 0);
           if (leader) controller?.trigger("became leader");
         },
         ...(t.leaderElection ?? {}),
       })
     : null;
+  // Without election every replica writes; with it, standby until the elector says otherwise.
+  metrics.leader.set(elector ? 0 : 1);
   const cluster = createClusterWatch({
     kc,
     nodeSelector: config.nodeSelector,
