@@ -132,7 +132,7 @@ async function agentMemory(nodeFlags: string[]): Promise<void> {
   const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
   const heapUsed = async () => {
     const text = await (await fetch("http://127.0.0.1:18099/metrics")).text();
-    return Number(/^opnsense_bgp_agent_nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1e6;
+    return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1e6;
   };
   const started = performance.now();
   await waitFor(() => out.includes('"msg":"sync complete"'), "first sync", 600_000, 100);

@@ -61,6 +61,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     url: config.opnsense.url,
     apiKey: config.opnsense.apiKey,
     apiSecret: config.opnsense.apiSecret,
+    // Neighbor writes carry it, so a validation reply may quote it back.
+    redactValues: config.bgp.password ? [config.bgp.password] : [],
     caPem: config.opnsense.caFile ? readFileSync(config.opnsense.caFile, "utf8") : null,
     tlsServerName: config.opnsense.tlsServerName,
     tlsInsecure: config.opnsense.tlsInsecure,
@@ -83,11 +85,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         identity,
         logger: logger.child({ component: "leader" }),
         onChange: (leader) => {
+          metrics.leader.set(leader ? 1 : 0);
           if (leader) controller?.trigger("became leader");
         },
         ...(t.leaderElection ?? {}),
       })
     : null;
+  // Without election every replica writes; with it, standby until the elector says otherwise.
+  metrics.leader.set(elector ? 0 : 1);
   const cluster = createClusterWatch({
     kc,
     nodeSelector: config.nodeSelector,

@@ -47,6 +47,27 @@ function statusCode(err: unknown): number | undefined {
   return typeof code === "number" ? code : undefined;
 }
 
+type LeaseStep = "get" | "create" | "update";
+
+/** What to tell the operator about a failed round: forbidden requests name the fix. */
+export function leaseProblem(step: LeaseStep, code: number | undefined, namespace: string, name: string): { level: "error" | "warn"; text: string } {
+  if (code === 403 && step === "create") {
+    return {
+      level: "error",
+      text:
+        `leader election: the Lease ${namespace}/${name} does not exist and this service account may not create it; ` +
+        `apply deploy/ (kubectl apply -k deploy) or create the Lease from deploy/lease.yaml in namespace ${namespace}. No replica writes to OPNsense until then`,
+    };
+  }
+  if (code === 403) {
+    return {
+      level: "error",
+      text: `leader election: forbidden to ${step} the Lease ${namespace}/${name}; grant get and update on leases named ${name} in namespace ${namespace} (deploy/rbac.yaml). No replica writes to OPNsense until then`,
+    };
+  }
+  return { level: "warn", text: "leader election: lease update failed" };
+}
+
 /**
  * Lease-based leader election in the style of client-go: the holder renews every retry period;
  * others take over only after they have seen the same record unchanged for a whole lease duration
@@ -91,15 +112,21 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
     };
   }
 
+  /** The request a round is at, so a failure can say which permission is missing. */
+  let step: LeaseStep = "get";
+
   async function tryAcquireOrRenew(): Promise<boolean> {
     const now = new Date();
     let existing: V1Lease | null = null;
+    step = "get";
     try {
       existing = await api.readNamespacedLease({ name, namespace });
     } catch (err) {
       if (statusCode(err) !== 404) throw err;
     }
     if (existing === null) {
+      // deploy/ ships the Lease and grants no `create`; this is for installs that allow it.
+      step = "create";
       await api.createNamespacedLease({ namespace, body: body(null, now) });
       return true;
     }
@@ -109,16 +136,35 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
     const duration = (existing.spec?.leaseDurationSeconds ?? leaseSeconds) * 1000;
     const held = holder !== "" && holder !== identity;
     if (held && Date.now() - observed.at < duration) return false;
+    step = "update";
     await api.replaceNamespacedLease({ name, namespace, body: body(existing, now) });
     return true;
+  }
+
+  // A failure that repeats every retry period is logged once (then at debug) until a round succeeds.
+  let lastProblem: string | null = null;
+
+  function complain(err: unknown): void {
+    const lease = `${namespace}/${name}`;
+    const problem = leaseProblem(step, statusCode(err), namespace, name);
+    const error = describeError(err);
+    const key = `${problem.text}\u0000${error}`;
+    if (key === lastProblem) {
+      logger.debug({ lease, step, error }, problem.text);
+      return;
+    }
+    lastProblem = key;
+    if (problem.level === "error") logger.error({ lease, step, error }, problem.text);
+    else logger.warn({ lease, step, error }, problem.text);
   }
 
   async function round(): Promise<void> {
     try {
       if (await tryAcquireOrRenew()) lastRenewAt = Date.now();
+      lastProblem = null;
     } catch (err) {
-      const code = statusCode(err);
-      if (code !== 409) logger.warn({ lease: `${namespace}/${name}`, error: describeError(err) }, "leader election: lease update failed");
+      // 409: another candidate won this round, which is how the protocol works.
+      if (statusCode(err) !== 409) complain(err);
     }
     setLeader(lastRenewAt > 0 && Date.now() - lastRenewAt < renewDeadlineMs);
   }

@@ -8,6 +8,7 @@ import type { ServiceView } from "../cluster/types.ts";
 import type { Config, LbClientNetwork } from "../config/types.ts";
 import type { DesiredAlias, DesiredRule, Problem } from "./types.ts";
 import { parseIp, parseNetwork, type IpFamily } from "../domain/net.ts";
+import { quoteCapped } from "../domain/text.ts";
 import { formatMarker, objectKey } from "../domain/ownership.ts";
 import { lbAliasName } from "../domain/names.ts";
 import { canonicalContent } from "./bgp-firewall.ts";
@@ -46,13 +47,13 @@ function loadBalancerAddresses(services: readonly ServiceView[], problems: Probl
     for (const ingress of service.ingress) {
       if (ingress.ip !== "") {
         const ip = parseIp(ingress.ip);
-        if (ip === null) problems.push({ kind: "service", object: id, message: `LoadBalancer ingress IP "${ingress.ip}" is not an IP address; ignored` });
+        if (ip === null) problems.push({ kind: "service", object: id, message: `LoadBalancer ingress IP ${quoteCapped(ingress.ip)} is not an IP address; ignored` });
         else ips.push(ip.address);
       } else if (ingress.hostname !== "") {
         problems.push({
           kind: "service",
           object: id,
-          message: `LoadBalancer ingress has hostname "${ingress.hostname}" and no IP; firewall rules need IP addresses, so it is ignored`,
+          message: `LoadBalancer ingress has hostname ${quoteCapped(ingress.hostname)} and no IP; firewall rules need IP addresses, so it is ignored`,
         });
       }
       // Neither: the load balancer has not assigned anything yet (pending).
@@ -161,7 +162,7 @@ export function desiredLb(services: readonly ServiceView[], config: Config, caps
       const ranges: string[] = [];
       for (const range of service.loadBalancerSourceRanges) {
         const net = parseNetwork(range);
-        if (net === null) serviceProblem(id, `loadBalancerSourceRanges entry "${range}" is not an address or CIDR; ignored`);
+        if (net === null) serviceProblem(id, `loadBalancerSourceRanges entry ${quoteCapped(range)} is not an address or CIDR; ignored`);
         else ranges.push(net.text);
       }
       const useRanges = service.loadBalancerSourceRanges.length > 0;

@@ -19,20 +19,20 @@ export type ItemEndpoints = {
   readonly key: string;
 };
 
-function expectResult(endpoint: string, reply: unknown, accepted: readonly string[]): string {
+function expectResult(http: Http, endpoint: string, reply: unknown, accepted: readonly string[]): string {
   if (!isObj(reply) || typeof reply.result !== "string") {
-    throw unexpectedShape("POST", endpoint, new Error(`expected {"result": …}, got ${JSON.stringify(reply)?.slice(0, 120)}`));
+    throw unexpectedShape("POST", endpoint, new Error(`expected {"result": …}, got ${http.excerpt(reply)}`));
   }
   const result = reply.result.trim().toLowerCase();
   if (!accepted.includes(result)) {
-    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint, detail: `unexpected result "${reply.result}"` });
+    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint, detail: `unexpected result "${http.excerpt(reply.result)}"` });
   }
   return result;
 }
 
 export async function setItem(http: Http, ep: ItemEndpoints, uuid: string, fields: Readonly<Record<string, string>>): Promise<void> {
   const reply = await http.request({ method: "POST", endpoint: ep.set, args: [uuid], body: { [ep.key]: fields } });
-  expectResult(ep.set, reply, ["saved"]);
+  expectResult(http, ep.set, reply, ["saved"]);
 }
 
 export async function createItem(http: Http, ep: ItemEndpoints, fields: Readonly<Record<string, string>>): Promise<string> {
@@ -45,7 +45,7 @@ export async function createItem(http: Http, ep: ItemEndpoints, fields: Readonly
 /** Deleting something already gone is success: the goal state is reached. */
 export async function deleteItem(http: Http, ep: ItemEndpoints, uuid: string): Promise<void> {
   const reply = await http.request({ method: "POST", endpoint: ep.del, args: [uuid] });
-  expectResult(ep.del, reply, ["deleted", "not found"]);
+  expectResult(http, ep.del, reply, ["deleted", "not found"]);
 }
 
 /**
@@ -56,9 +56,9 @@ export async function deleteItem(http: Http, ep: ItemEndpoints, uuid: string): P
 export async function runAction(http: Http, a: { endpoint: string; what: string; timeoutMs: number; args?: readonly string[] }): Promise<void> {
   const reply = await http.request({ method: "POST", endpoint: a.endpoint, timeoutMs: a.timeoutMs, ...(a.args ? { args: a.args } : {}) });
   if (!isObj(reply) || typeof reply.status !== "string") {
-    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: a.endpoint, detail: `unexpected reply shape: expected {"status": "…"}, got ${JSON.stringify(reply)?.slice(0, 120)}` });
+    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: a.endpoint, detail: `unexpected reply shape: expected {"status": "…"}, got ${http.excerpt(reply)}` });
   }
   const status = reply.status.trim();
   if (status === "") throw new OpnsenseError({ kind: "transient", method: "POST", endpoint: a.endpoint, detail: `empty status: configd did not finish the ${a.what} in time` });
-  if (status.toLowerCase() !== "ok") throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: a.endpoint, detail: `${a.what} reported "${status}"` });
+  if (status.toLowerCase() !== "ok") throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: a.endpoint, detail: `${a.what} reported "${http.excerpt(status)}"` });
 }

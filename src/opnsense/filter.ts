@@ -94,9 +94,9 @@ export async function deleteRule(http: Http, uuid: string): Promise<void> {
   await deleteItem(http, RULE, uuid);
 }
 
-function statusOf(method: string, endpoint: string, reply: unknown): string {
+function statusOf(http: Http, method: string, endpoint: string, reply: unknown): string {
   if (!isObj(reply) || typeof reply.status !== "string") {
-    throw new OpnsenseError({ kind: "unexpected", method, endpoint, detail: `unexpected reply shape: expected {"status": "…"}, got ${JSON.stringify(reply)?.slice(0, 120)}` });
+    throw new OpnsenseError({ kind: "unexpected", method, endpoint, detail: `unexpected reply shape: expected {"status": "…"}, got ${http.excerpt(reply)}` });
   }
   return reply.status;
 }
@@ -116,7 +116,7 @@ export async function savepoint(http: Http): Promise<string | null> {
     throw e;
   }
   if (!isObj(reply) || (typeof reply.revision !== "string" && typeof reply.revision !== "number")) {
-    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: EP.savepoint, detail: `unexpected reply shape: expected {"revision": …}, got ${JSON.stringify(reply)?.slice(0, 120)}` });
+    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: EP.savepoint, detail: `unexpected reply shape: expected {"revision": …}, got ${http.excerpt(reply)}` });
   }
   return String(reply.revision);
 }
@@ -135,13 +135,13 @@ export async function cancelRollback(http: Http, revision: string): Promise<void
     if (e instanceof OpnsenseError && e.kind === "not-found") return;
     throw e;
   }
-  const status = statusOf("POST", EP.cancelRollback, reply).trim();
+  const status = statusOf(http, "POST", EP.cancelRollback, reply).trim();
   if (status !== "" && status.toLowerCase() !== "ok") {
     throw new OpnsenseError({
       kind: "unexpected",
       method: "POST",
       endpoint: EP.cancelRollback,
-      detail: `no rollback timer was pending for revision ${revision} ("${status}"): it was not armed, already fired, or the revision did not match a backup`,
+      detail: `no rollback timer was pending for revision ${revision} ("${http.excerpt(status)}"): it was not armed, already fired, or the revision did not match a backup`,
     });
   }
 }

@@ -24,7 +24,7 @@ export async function reconfigureFrr(http: Http, timeoutMs: number): Promise<voi
 export async function frrStatus(http: Http): Promise<FrrServiceStatus> {
   const reply = await http.request({ method: "GET", endpoint: EP.status });
   if (!isObj(reply) || typeof reply.status !== "string") {
-    throw new OpnsenseError({ kind: "unexpected", method: "GET", endpoint: EP.status, detail: `unexpected reply shape: expected {"status": "…"}, got ${JSON.stringify(reply)?.slice(0, 120)}` });
+    throw new OpnsenseError({ kind: "unexpected", method: "GET", endpoint: EP.status, detail: `unexpected reply shape: expected {"status": "…"}, got ${http.excerpt(reply)}` });
   }
   const s = reply.status.trim().toLowerCase();
   return s === "running" || s === "stopped" || s === "disabled" ? s : "unknown";

@@ -9,8 +9,9 @@ import axios from "axios";
 import type { AxiosInstance, AxiosResponse } from "axios";
 import pRetry from "p-retry";
 import type { Logger } from "pino";
-import { OpnsenseError } from "./errors.ts";
+import { OpnsenseError, type OpnsenseErrorInit } from "./errors.ts";
 import { describePrivilege, privilegeFor } from "./privileges.ts";
+import { createRedactor } from "./redact.ts";
 
 export type RequestEvent = {
   readonly method: string;
@@ -23,6 +24,8 @@ export type HttpOptions = {
   readonly url: string;
   readonly apiKey: string;
   readonly apiSecret: string;
+  /** Further secrets a reply may echo (the BGP password sent in neighbor writes). */
+  readonly redactValues?: readonly string[];
   readonly caPem?: string | null;
   readonly tlsServerName?: string | null;
   readonly tlsInsecure?: boolean;
@@ -49,6 +52,8 @@ export type RequestSpec = {
 export type Http = {
   readonly baseUrl: string;
   request(spec: RequestSpec): Promise<unknown>;
+  /** A reply value for an error message: credentials redacted first, then cut to one short line. */
+  excerpt(value: unknown, max?: number): string;
 };
 
 const TLS_CODES = new Set([
@@ -111,19 +116,26 @@ export function formatValidations(v: Record<string, string[]>): string {
     .join("; ");
 }
 
-function excerpt(text: string): string {
-  const oneLine = text.replace(/\s+/g, " ").trim();
-  return oneLine.length > 120 ? `${oneLine.slice(0, 120)}…` : oneLine;
-}
+/** Server-supplied error texts kept in a message; validation texts are short, pages are not. */
+const SERVER_TEXT_MAX = 500;
 
 export function createHttp(opts: HttpOptions): Http {
   const baseUrl = opts.url.replace(/\/+$/, "");
   const isHttps = baseUrl.toLowerCase().startsWith("https:");
   const authorization = `Basic ${Buffer.from(`${opts.apiKey}:${opts.apiSecret}`, "utf8").toString("base64")}`;
-  // A proxy or a broken server may echo request headers back; server text is scrubbed before
-  // it goes into any message.
-  const secrets = [authorization.slice("Basic ".length), opts.apiKey, opts.apiSecret].filter((x) => x.length >= 4);
-  const redact = (text: string): string => secrets.reduce((acc, x) => acc.replaceAll(x, "[redacted]"), text);
+  // A proxy or a broken server may echo request headers back: every error this module builds
+  // goes through fail(), which scrubs it, and server text is scrubbed before it is cut.
+  const redactor = createRedactor({
+    credentials: [authorization.slice("Basic ".length), opts.apiKey, opts.apiSecret],
+    values: opts.redactValues ?? [],
+  });
+  const { redact, excerpt } = redactor;
+  const fail = (init: OpnsenseErrorInit): OpnsenseError =>
+    new OpnsenseError({
+      ...init,
+      detail: redact(init.detail),
+      ...(init.validations ? { validations: Object.fromEntries(Object.entries(init.validations).map(([f, ms]) => [f, ms.map(redact)])) } : {}),
+    });
   const retries = opts.retries ?? 3;
   const minTimeout = opts.retryMinTimeoutMs ?? 500;
 
@@ -155,7 +167,7 @@ export function createHttp(opts: HttpOptions): Http {
     // Only the code and the library's message: never the config (it holds the Authorization header).
     const msg = redact(axios.isAxiosError(e) ? e.message : e instanceof Error ? e.message : String(e));
     if (isTlsCode(rawCode)) {
-      return new OpnsenseError({
+      return fail({
         kind: "tls",
         method,
         endpoint,
@@ -167,12 +179,12 @@ export function createHttp(opts: HttpOptions): Http {
       });
     }
     if (rawCode === "ETIMEDOUT" || rawCode === "ECONNABORTED") {
-      return new OpnsenseError({ kind: "transient", method, endpoint, code: rawCode, detail: `no reply from ${baseUrl} within ${timeoutMs} ms (timeout)` });
+      return fail({ kind: "transient", method, endpoint, code: rawCode, detail: `no reply from ${baseUrl} within ${timeoutMs} ms (timeout)` });
     }
     if (TRANSIENT_NET_CODES.has(rawCode)) {
-      return new OpnsenseError({ kind: "transient", method, endpoint, code: rawCode, detail: `connection to ${baseUrl} failed (${rawCode}: ${msg})` });
+      return fail({ kind: "transient", method, endpoint, code: rawCode, detail: `connection to ${baseUrl} failed (${rawCode}: ${msg})` });
     }
-    return new OpnsenseError({
+    return fail({
       kind: "unreachable",
       method,
       endpoint,
@@ -183,19 +195,22 @@ export function createHttp(opts: HttpOptions): Http {
 
   function statusError(method: string, endpoint: string, res: AxiosResponse<unknown>): OpnsenseError {
     const status = res.status;
-    const text = redact(typeof res.data === "string" ? res.data : "");
+    const text = typeof res.data === "string" ? res.data : "";
     const parsed = parseJson(text);
     const body = parsed.ok && isRecord(parsed.value) ? parsed.value : {};
-    const errorMessage = typeof body.errorMessage === "string" ? decodeEntities(body.errorMessage) : undefined;
-    const errorTitle = typeof body.errorTitle === "string" ? decodeEntities(body.errorTitle) : undefined;
-    const serverText = errorMessage ?? (typeof body.message === "string" ? body.message : excerpt(text));
+    // Parsed texts are redacted after decoding: JSON escapes ("\/" in base64) would hide a secret from the raw text's patterns.
+    const serverString = (v: unknown, decode: boolean): string | undefined =>
+      typeof v === "string" ? excerpt(decode ? decodeEntities(v) : v, SERVER_TEXT_MAX) : undefined;
+    const errorMessage = serverString(body.errorMessage, true);
+    const errorTitle = serverString(body.errorTitle, true);
+    const serverText = errorMessage ?? serverString(body.message, false) ?? excerpt(text);
     const base = { method, endpoint, status } as const;
     if (status === 401) {
-      return new OpnsenseError({ ...base, kind: "auth", detail: "authentication failed (401): OPNsense rejected the API key/secret (wrong, disabled or expired user)" });
+      return fail({ ...base, kind: "auth", detail: "authentication failed (401): OPNsense rejected the API key/secret (wrong, disabled or expired user)" });
     }
     if (status === 403) {
       const p = privilegeFor(endpoint);
-      return new OpnsenseError({
+      return fail({
         ...base,
         kind: "permission",
         ...(p ? { privilege: `${p.gui} (${p.acl})` } : {}),
@@ -203,45 +218,45 @@ export function createHttp(opts: HttpOptions): Http {
       });
     }
     if (status === 404) {
-      return new OpnsenseError({ ...base, kind: "not-found", detail: `not found (404)${serverText ? `: ${serverText}` : ""}` });
+      return fail({ ...base, kind: "not-found", detail: `not found (404)${serverText ? `: ${serverText}` : ""}` });
     }
     if (status === 502 || status === 503 || status === 504) {
-      return new OpnsenseError({ ...base, kind: "transient", detail: `server unavailable (${status})` });
+      return fail({ ...base, kind: "transient", detail: `server unavailable (${status})` });
     }
     if (status === 500) {
       const msg = errorMessage ?? "";
       if (/^Unexpected error/i.test(msg) || (!parsed.ok && text.trim() === "")) {
-        return new OpnsenseError({ ...base, kind: "transient", detail: `server error (500): ${msg || "empty reply"}` });
+        return fail({ ...base, kind: "transient", detail: `server error (500): ${msg || "empty reply"}` });
       }
       if (/\bin use\b/i.test(msg) || /\bin use\b/i.test(errorTitle ?? "")) {
-        return new OpnsenseError({ ...base, kind: "in-use", detail: `refused, still in use: ${msg}` });
+        return fail({ ...base, kind: "in-use", detail: `refused, still in use: ${msg}` });
       }
       if (/denied for write access/i.test(msg)) {
-        return new OpnsenseError({
+        return fail({
           ...base,
           kind: "permission",
           privilege: "System: Deny config write (user-config-readonly) must NOT be granted",
           detail: `write denied (500): ${msg}`,
         });
       }
-      return new OpnsenseError({ ...base, kind: "unexpected", detail: `server error (500)${errorTitle ? ` [${errorTitle}]` : ""}: ${serverText || "no message"}` });
+      return fail({ ...base, kind: "unexpected", detail: `server error (500)${errorTitle ? ` [${errorTitle}]` : ""}: ${serverText || "no message"}` });
     }
-    return new OpnsenseError({ ...base, kind: "unexpected", detail: `HTTP ${status}${serverText ? `: ${serverText}` : ""}` });
+    return fail({ ...base, kind: "unexpected", detail: `HTTP ${status}${serverText ? `: ${serverText}` : ""}` });
   }
 
   function successBody(method: string, endpoint: string, res: AxiosResponse<unknown>): unknown {
     const text = typeof res.data === "string" ? res.data : "";
     const parsed = parseJson(text);
     if (!parsed.ok) {
-      throw new OpnsenseError({ kind: "unexpected", method, endpoint, status: res.status, detail: `garbage reply (not JSON): ${redact(excerpt(text)) || "empty body"}` });
+      throw fail({ kind: "unexpected", method, endpoint, status: res.status, detail: `garbage reply (not JSON): ${excerpt(text) || "empty body"}` });
     }
     const value = parsed.value;
     if (isRecord(value) && value.result === "failed") {
       const validations = normalizeValidations(value.validations);
       if (validations) {
-        throw new OpnsenseError({ kind: "validation", method, endpoint, status: res.status, validations, detail: redact(`validation failed: ${formatValidations(validations)}`) });
+        throw fail({ kind: "validation", method, endpoint, status: res.status, validations, detail: `validation failed: ${excerpt(formatValidations(validations), SERVER_TEXT_MAX * 4)}` });
       }
-      throw new OpnsenseError({
+      throw fail({
         kind: "unexpected",
         method,
         endpoint,
@@ -299,5 +314,5 @@ export function createHttp(opts: HttpOptions): Http {
     });
   }
 
-  return { baseUrl, request };
+  return { baseUrl, request, excerpt };
 }

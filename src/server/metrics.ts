@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import pkg from "../../package.json" with { type: "json" };
 
 const P = "opnsense_bgp_agent_";
 
@@ -7,7 +8,20 @@ export type Metrics = ReturnType<typeof createMetrics>;
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
-  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: P });
+  // Unprefixed: the standard process_*/nodejs_* names are what stock Node.js dashboards query.
+  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const buildInfo = new Gauge({
+    name: `${P}build_info`,
+    help: "Always 1; the labels say which agent version runs on which Node.js",
+    labelNames: ["version", "node_version"] as const,
+    registers: [registry],
+  });
+  buildInfo.set({ version: pkg.version, node_version: process.version }, 1);
+  const leader = new Gauge({
+    name: `${P}leader`,
+    help: "1 when this replica may write (it holds the Lease, or leader election is off), 0 on standby",
+    registers: [registry],
+  });
   const syncTotal = new Counter({
     name: `${P}sync_total`,
     help: "Reconcile passes by result (success, partial, error, skipped)",
@@ -80,5 +94,5 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     help: "1 when the agent links an inbound prefix list on its neighbors (BGP_ACCEPT_PREFIXES), 0 when any route is accepted",
     registers: [registry],
   });
-  return { registry, heldNeighbors, deletionGuard, ownerConflict, routeFilter, syncTotal, syncDuration, managedObjects, opnsenseRequests, conflicts, problems, lastSuccess, writes, applies };
+  return { registry, buildInfo, leader, heldNeighbors, deletionGuard, ownerConflict, routeFilter, syncTotal, syncDuration, managedObjects, opnsenseRequests, conflicts, problems, lastSuccess, writes, applies };
 }

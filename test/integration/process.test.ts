@@ -8,6 +8,7 @@ import { startKubeFake, type KubeFake } from "../fakes/kube-apiserver/index.ts";
 import { DEFAULT_API_SECRET, startOpnsenseSimulator, type Simulator } from "../fakes/opnsense/index.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { baseEnv } from "./world.ts";
+import pkg from "../../package.json" with { type: "json" };
 
 const MAIN = join(import.meta.dirname, "../../src/main.ts");
 
@@ -78,6 +79,11 @@ describe("the agent process", () => {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toMatch(/opnsense_bgp_agent_sync_total\{result="success"\} 1/);
       expect(metrics).toMatch(/opnsense_bgp_agent_opnsense_requests_total\{endpoint="quagga\/bgp\/get",code="200"\}/);
+      // Standard process metrics under their standard names, so stock dashboards work.
+      for (const name of ["process_resident_memory_bytes", "process_cpu_seconds_total", "nodejs_heap_size_used_bytes", "nodejs_eventloop_lag_seconds"]) expect(metrics).toMatch(new RegExp(`^${name} `, "m"));
+      expect(metrics).not.toMatch(/^opnsense_bgp_agent_(process|nodejs)_/m);
+      expect(metrics).toContain(`opnsense_bgp_agent_build_info{version="${pkg.version}",node_version="${process.version}"} 1`);
+      expect(metrics).toMatch(/^opnsense_bgp_agent_leader 1$/m);
       p.kill("SIGTERM");
       expect(await p.exited).toBe(0);
       expect(p.output()).toContain('"msg":"stopped"');

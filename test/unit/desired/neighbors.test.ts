@@ -33,7 +33,9 @@ describe("neighbor of a node", () => {
           multihop: false,
           password: "",
           peerGroup: "",
+          prefixListIn: "",
         },
+        ownAddress: true,
       },
     ]);
     expect(d.problems).toEqual([]);
@@ -66,6 +68,7 @@ describe("neighbor of a node", () => {
       multihop: true,
       password: "md5",
       peerGroup: "cilium",
+      prefixListIn: "",
     });
   });
 
@@ -96,55 +99,62 @@ describe("neighbor of a node", () => {
       "IPv6 address annotation",
       node("w", "10.0.0.5", { "opnsense-bgp-agent/address": "fd00::5" }),
       [],
-      [["node", "w", 'annotation opnsense-bgp-agent/address="fd00::5" is an IPv6 address; IPv6 peering is not supported, give an IPv4 address; node skipped']],
+      [["node", "w", 'annotation opnsense-bgp-agent/address="fd00::5" is an IPv6 address; IPv6 peering is not supported, give an IPv4 address; the node keeps its current neighbor, if any']],
     ],
     [
       "bad address annotation",
       node("w", "10.0.0.5", { "opnsense-bgp-agent/address": "10.0.0.300" }),
       [],
-      [["node", "w", 'annotation opnsense-bgp-agent/address="10.0.0.300" is not an IPv4 address; node skipped']],
+      [["node", "w", 'annotation opnsense-bgp-agent/address="10.0.0.300" is not an IPv4 address; the node keeps its current neighbor, if any']],
     ],
     [
       "no InternalIP",
       node("w", [{ type: "ExternalIP", address: "203.0.113.5" }]),
       [],
-      [["node", "w", "node has no IPv4 InternalIP address; set annotation opnsense-bgp-agent/address to its IPv4 peering address; node skipped"]],
+      [["node", "w", "node has no IPv4 InternalIP address; set annotation opnsense-bgp-agent/address to its IPv4 peering address; the node keeps its current neighbor, if any"]],
     ],
     [
       "IPv6-only node",
       node("w", "fd00::5"),
       [],
-      [["node", "w", "node has only IPv6 InternalIP addresses; IPv6 peering is not supported, set annotation opnsense-bgp-agent/address to an IPv4 address; node skipped"]],
+      [["node", "w", "node has only IPv6 InternalIP addresses; IPv6 peering is not supported, set annotation opnsense-bgp-agent/address to an IPv4 address; the node keeps its current neighbor, if any"]],
     ],
-    ["asn annotation overrides BGP_REMOTE_ASN", node("w", "10.0.0.5", { "opnsense-bgp-agent/asn": "4200000001" }), [["w", "10.0.0.5", 4200000001]], []],
+    [
+      "asn annotation outside BGP_ALLOWED_ASNS is refused",
+      node("w", "10.0.0.5", { "opnsense-bgp-agent/asn": "4200000001" }),
+      [],
+      [["node", "w", "annotation opnsense-bgp-agent/asn refused: AS 4200000001 is not allowed (BGP_REMOTE_ASN 64555); the node keeps its current neighbor, if any"]],
+    ],
     [
       "bad asn annotation",
       node("w", "10.0.0.5", { "opnsense-bgp-agent/asn": "0" }),
       [],
-      [["node", "w", 'annotation opnsense-bgp-agent/asn="0" is not an AS number (1–4294967295); node skipped']],
+      [["node", "w", 'annotation opnsense-bgp-agent/asn="0" is not an AS number (1–4294967295); the node keeps its current neighbor, if any']],
     ],
     [
       "asn annotation too large",
       node("w", "10.0.0.5", { "opnsense-bgp-agent/asn": "4294967296" }),
       [],
-      [["node", "w", 'annotation opnsense-bgp-agent/asn="4294967296" is not an AS number (1–4294967295); node skipped']],
+      [["node", "w", 'annotation opnsense-bgp-agent/asn="4294967296" is not an AS number (1–4294967295); the node keeps its current neighbor, if any']],
     ],
     ["skip=true skips silently", node("w", "10.0.0.5", { "opnsense-bgp-agent/skip": "true" }), [], []],
     ["skip=true skips even a node without address", node("w", [], { "opnsense-bgp-agent/skip": "true" }), [], []],
     ["skip=false keeps the node", node("w", "10.0.0.5", { "opnsense-bgp-agent/skip": "false" }), [["w", "10.0.0.5", 64555]], []],
+    // One boolean grammar everywhere: skip=yes means what asymmetric=yes means.
+    ["skip=yes skips like skip=true", node("w", "10.0.0.5", { "opnsense-bgp-agent/skip": "yes" }), [], []],
     [
       "skip with another value",
-      node("w", "10.0.0.5", { "opnsense-bgp-agent/skip": "yes" }),
+      node("w", "10.0.0.5", { "opnsense-bgp-agent/skip": "maybe" }),
       [],
-      [["node", "w", 'annotation opnsense-bgp-agent/skip="yes" must be "true" or "false"; node skipped']],
+      [["node", "w", 'annotation opnsense-bgp-agent/skip="maybe" is not a boolean (true/false, 1/0, yes/no); the node keeps its current neighbor, if any']],
     ],
     [
       "several bad annotations are all reported",
-      node("w", "10.0.0.5", { "opnsense-bgp-agent/skip": "1", "opnsense-bgp-agent/asn": "x" }),
+      node("w", "10.0.0.5", { "opnsense-bgp-agent/address": "x", "opnsense-bgp-agent/asn": "x" }),
       [],
       [
-        ["node", "w", 'annotation opnsense-bgp-agent/skip="1" must be "true" or "false"; node skipped'],
-        ["node", "w", 'annotation opnsense-bgp-agent/asn="x" is not an AS number (1–4294967295); node skipped'],
+        ["node", "w", 'annotation opnsense-bgp-agent/address="x" is not an IPv4 address; the node keeps its current neighbor, if any'],
+        ["node", "w", 'annotation opnsense-bgp-agent/asn="x" is not an AS number (1–4294967295); the node keeps its current neighbor, if any'],
       ],
     ],
   ];
@@ -168,7 +178,7 @@ describe("neighbor of a node", () => {
           ["worker-c", "10.0.0.6", 64555],
         ],
         problems: [
-          ["node", "worker-b", "address 10.0.0.5 is already used by node worker-a; node skipped (set annotation opnsense-bgp-agent/address to tell them apart)"],
+          ["node", "worker-b", "address 10.0.0.5 is already peered by node worker-a (set annotation opnsense-bgp-agent/address to tell them apart); the node keeps its current neighbor, if any"],
         ],
       });
     }

@@ -53,13 +53,23 @@ describe.skipIf(!hasKubectl)(`kubectl kustomize deploy${hasKubectl ? "" : " (ski
     const out = execFileSync("kubectl", ["kustomize", join(ROOT, "deploy")], { encoding: "utf8" });
     const docs = parseAllDocuments(out).map((d) => d.toJSON() as Record<string, unknown>);
     const kinds = docs.map((d) => d["kind"]).sort();
-    expect(kinds).toEqual(["ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Role", "RoleBinding", "ServiceAccount"]);
+    expect(kinds).toEqual(["ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Lease", "Role", "Role", "RoleBinding", "RoleBinding", "ServiceAccount"]);
     expect(out).toContain("readOnlyRootFilesystem: true");
     expect(out).toContain("runAsNonRoot: true");
     expect(out).toContain("type: RuntimeDefault");
     expect(out).toMatch(/drop:\n\s+- ALL/);
     expect(out).toContain("type: Recreate");
-    for (const d of docs) expect((d["metadata"] as { namespace?: string }).namespace ?? "kube-system").toBe("kube-system");
+    // Everything in kube-system, except the Events Role and its binding: Node events live in `default`.
+    const placed = docs.map((d) => {
+      const m = d["metadata"] as { name: string; namespace?: string };
+      return `${String(d["kind"])}/${m.name}@${m.namespace ?? "(cluster)"}`;
+    });
+    expect(placed.filter((p) => !p.endsWith("@kube-system")).sort()).toEqual([
+      "ClusterRole/opnsense-bgp-agent@(cluster)",
+      "ClusterRoleBinding/opnsense-bgp-agent@(cluster)",
+      "Role/opnsense-bgp-agent-events@default",
+      "RoleBinding/opnsense-bgp-agent-events@default",
+    ]);
     // The example Secret holds placeholders: it must never be applied over a real one.
     expect(out).not.toContain("REPLACE_WITH_");
   });

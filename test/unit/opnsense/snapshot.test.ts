@@ -85,6 +85,7 @@ describe("readSnapshot", () => {
         multihop: false,
         password: "",
         peerGroup: "",
+        prefixListIn: "",
       },
       {
         uuid: UUID.n2,
@@ -100,6 +101,7 @@ describe("readSnapshot", () => {
         multihop: false,
         password: "s3cret",
         peerGroup: "k8s",
+        prefixListIn: "",
       },
     ]);
     expect(s.categories).toEqual([

@@ -67,6 +67,7 @@ describe("neighbors", () => {
       multihop: "0",
       password: "",
       peergroup: "",
+      linkedPrefixlistIn: "",
     });
   });
 

@@ -54,7 +54,7 @@ describe("steady state", () => {
     const d = want(twoNodes, [], makeConfig({ LB_CLIENT_NETWORKS: "interface=lan source=lan asymmetric=true" }));
     const p = plan(d, synced(d));
     expect(p.operations).toEqual([]);
-    expect(p.unchanged).toEqual({ neighbors: 2, aliases: 2, rules: 2 });
+    expect(p.unchanged).toEqual({ neighbors: 2, prefixRows: 0, aliases: 2, rules: 2 });
     expect([p.reconfigureFrr, p.reloadAliases, p.applyFilter]).toEqual([false, false, false]);
   });
 
@@ -121,16 +121,19 @@ describe("changes", () => {
     ]);
   });
 
-  test("owned duplicates of one key: keep the first by uuid, delete the rest", () => {
+  test("two neighbors with one node key (a GUI clone): the one at the node's address is updated, the copy is a conflict and never deleted", () => {
     const d = want([node("worker-1", "10.0.20.11")]);
     const s = synced(d);
     const [n] = s.neighbors;
     if (n === undefined) throw new Error("no neighbor");
-    const dup = { ...s, neighbors: [{ ...n, uuid: "zzz" }, { ...n, uuid: "aaa", remoteAs: 1 }] };
-    expect(plan(d, dup).operations).toEqual([
-      expect.objectContaining({ kind: "update-neighbor", uuid: "aaa", changed: ["remoteAs"] }),
-      expect.objectContaining({ kind: "delete-neighbor", uuid: "zzz" }),
-    ]);
+    const dup = { ...s, neighbors: [{ ...n, uuid: "zzz", address: "10.0.20.77" }, { ...n, uuid: "aaa", remoteAs: 1 }] };
+    const p = plan(d, dup);
+    expect(p.operations).toEqual([expect.objectContaining({ kind: "update-neighbor", uuid: "aaa", changed: ["remoteAs"] })]);
+    expect(p.conflicts).toEqual([expect.objectContaining({ objectKind: "neighbor", foreignUuid: "zzz", subject: "worker-1" })]);
+    // The node gone: neither copy is deleted, both are reported.
+    const gone = plan(want([]), dup);
+    expect(gone.operations.filter((op) => op.kind.endsWith("-neighbor"))).toEqual([]);
+    expect(gone.conflicts.map((c) => c.foreignUuid).sort()).toEqual(["aaa", "zzz"]);
   });
 
   test("owned duplicate rules of one key: delete all but the first", () => {
@@ -186,11 +189,12 @@ describe("ownership and conflicts", () => {
     const s = snapshot({ neighbors: [neighbor("hand-1", "10.0.20.11", "", { remoteAs: 64555 })] });
     const d = want(twoNodes);
     const p = plan(d, s, { adoptExisting: true });
+    const spec = d.neighbors[0]?.spec;
     expect(p.operations[1]).toEqual({
       kind: "update-neighbor",
       key: "node=worker-1",
       uuid: "hand-1",
-      spec: d.neighbors[0]?.spec,
+      spec: spec && { ...spec, description: "opnsense-bgp-agent:default node=worker-1 adopted" },
       changed: ["description"],
       adopt: true,
     });

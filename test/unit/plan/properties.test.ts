@@ -105,8 +105,10 @@ function build(w: World): { desired: DesiredState; actual: RouterSnapshot } {
 function ownedUuids(actual: RouterSnapshot, desired: DesiredState, ownerId: string): Set<string> {
   const ours = new Set(actual.categories.filter((c) => c.name === desired.categoryName).map((c) => c.uuid));
   const mine = (d: string) => parseMarker(d)?.owner === ownerId;
+  // Neighbors: only the exact form `node=<node name>[ adopted]` counts.
+  const mineNeighbor = (d: string) => mine(d) && /^node=[a-z0-9][-a-z0-9.~]*( adopted)?$/.test(parseMarker(d)?.key ?? "");
   return new Set([
-    ...actual.neighbors.filter((n) => mine(n.description)).map((n) => n.uuid),
+    ...actual.neighbors.filter((n) => mineNeighbor(n.description)).map((n) => n.uuid),
     ...[...actual.aliases, ...actual.rules].filter((o) => mine(o.description) && o.categories.some((c) => ours.has(c))).map((o) => o.uuid),
   ]);
 }
@@ -166,9 +168,10 @@ describe("plan properties", () => {
         const after = applyOps(actual, p.operations, desired.categoryName);
         const owned = ownedUuids(after, desired, w.ownerId);
         const ownedBefore = ownedUuids(actual, desired, w.ownerId);
-        const keysBefore = new Set(actual.neighbors.filter((n) => ownedBefore.has(n.uuid)).map((n) => parseMarker(n.description)?.key));
+        const nodeKey = (description: string) => parseMarker(description)?.key.replace(/ adopted$/, "");
+        const keysBefore = new Set(actual.neighbors.filter((n) => ownedBefore.has(n.uuid)).map((n) => nodeKey(n.description)));
         const conflicted = new Set(p.conflicts.map((c) => c.key));
-        const ownedNeighborKeys = after.neighbors.filter((n) => owned.has(n.uuid)).map((n) => parseMarker(n.description)?.key);
+        const ownedNeighborKeys = after.neighbors.filter((n) => owned.has(n.uuid)).map((n) => nodeKey(n.description));
         // A conflicting neighbor is not created; one the agent already had (or adopts despite a
         // leftover duplicate) is kept.
         const written = new Set(p.operations.filter((op) => op.kind.endsWith("-neighbor")).map((op) => ("key" in op ? op.key : "")));
