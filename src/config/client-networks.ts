@@ -108,3 +108,33 @@ export function parseClientNetworks(text: string): ClientNetworksResult {
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, entries };
 }
+
+/** A source that admits every address of a family: `any`, `0.0.0.0/0`, `::/0`. */
+function isWildcardSource(source: string): boolean {
+  return source === "any" || parseNetwork(source)?.prefix === 0;
+}
+
+/**
+ * Start-up warnings for entries that open the LB addresses to more than a local client network.
+ * Only `lan` is taken as safe for a wildcard source: the agent cannot see which of OPNsense's
+ * interfaces face the internet, and `optN` may be a second uplink as well as a VLAN. A name that
+ * contains "wan" (wan, wan2, WAN_DSL) almost certainly faces the internet, so it gets the loud
+ * warning; every other interface gets the plain one.
+ */
+export function clientNetworkWarnings(entries: readonly LbClientNetwork[]): string[] {
+  const warnings: string[] = [];
+  entries.forEach((entry, i) => {
+    if (!isWildcardSource(entry.source) || entry.interface === "lan") return;
+    const where = `LB_CLIENT_NETWORKS entry ${i + 1} (${JSON.stringify(entry.raw)})`;
+    if (/wan/i.test(entry.interface)) {
+      warnings.push(
+        `${where}: source=${entry.source} on the WAN-like interface "${entry.interface}" lets every internet address reach the LoadBalancer addresses; use a CIDR of the clients that should reach them`,
+      );
+    } else {
+      warnings.push(
+        `${where}: source=${entry.source} admits every address that arrives on "${entry.interface}", not only its local network; prefer source=${entry.interface} or a CIDR`,
+      );
+    }
+  });
+  return warnings;
+}

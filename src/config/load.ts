@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { Config } from "./types.ts";
 import { ENV_VARS } from "./env-vars.ts";
 import { alignNetwork, parseNetwork, sortNetworks } from "../domain/net.ts";
+import { clientNetworkWarnings } from "./client-networks.ts";
 import {
   acceptPrefixesCheck,
   asnCheck,
@@ -259,7 +260,15 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
   }
   const allowedAsns = [...new Set([remoteAsn, ...extraAsns])].sort((a, b) => a - b);
   if (clientNetworks.length > 0 && accessScope === "ports" && lbAddresses.length > 0) {
-    warnings.push("LB_ACCESS_SCOPE=ports: LB_ADDRESSES only fill the LB alias; access rules are made per service address and port");
+    warnings.push(
+      "LB_ACCESS_SCOPE=ports: LB_ADDRESSES fill the LB alias and bound which ingress IPs get rules, but get no rules themselves; access rules are made per service address and port",
+    );
+  }
+  warnings.push(...clientNetworkWarnings(clientNetworks));
+  if (clientNetworks.length > 0 && lbAddresses.length === 0 && acceptPrefixes.length === 0) {
+    warnings.push(
+      "LB_CLIENT_NETWORKS is set but LB_ADDRESSES is empty (and BGP_ACCEPT_PREFIXES gives no prefixes): ingress IPs of the selected Services are not checked against an LB pool, so any of them becomes an alias entry and rule destination; set LB_ADDRESSES",
+    );
   }
   if (password !== null) {
     warnings.push(

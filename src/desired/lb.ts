@@ -2,13 +2,19 @@
  * LoadBalancer access (issue 5): a network alias of the LB addresses and pass rules from the
  * configured client networks to them. Version-aware: sloppy state needs `statetype` (≥ 25.1),
  * and "both directions" is one `direction: any` rule from 26.1, an in/out pair before.
+ *
+ * Whatever a Service says can only narrow what LB_CLIENT_NETWORKS grants (issue 9): ingress IPs
+ * must be ordinary unicast addresses inside the LB pool, source ranges are intersected with the
+ * entry's source, and Services outside SERVICE_NAMESPACES are not looked at.
  */
 import type { Capabilities, IpProtocol, RuleDirection, RuleSpec } from "../domain/types.ts";
 import type { ServiceView } from "../cluster/types.ts";
 import type { Config, LbClientNetwork } from "../config/types.ts";
 import type { DesiredAlias, DesiredRule, Problem } from "./types.ts";
-import { parseIp, parseNetwork, type IpFamily } from "../domain/net.ts";
+import { networkContains, parseIp, parseNetwork, type IpFamily, type ParsedIp, type ParsedNetwork } from "../domain/net.ts";
 import { quoteCapped } from "../domain/text.ts";
+import { specialAddressReason } from "../domain/address-class.ts";
+import { narrowSource } from "./source-ranges.ts";
 import { formatMarker, objectKey } from "../domain/ownership.ts";
 import { lbAliasName } from "../domain/names.ts";
 import { canonicalContent } from "./bgp-firewall.ts";
@@ -38,17 +44,60 @@ function sourceFamily(source: string): IpFamily | null {
   return parseNetwork(source)?.family ?? null;
 }
 
-function loadBalancerAddresses(services: readonly ServiceView[], problems: Problem[]): ServiceAddresses[] {
+/** One list of networks an ingress IP must lie in, and the variable it comes from (for messages). */
+type Pool = { readonly variable: string; readonly networks: readonly ParsedNetwork[] };
+
+/**
+ * Where LB ingress IPs may lie: in LB_ADDRESSES and, when set explicitly, in BGP_ACCEPT_PREFIXES
+ * (each non-empty list must contain the IP: an address the router would not route to the cluster
+ * is no LB address either). Their default is LB_ADDRESSES itself, so it is not checked twice.
+ */
+function lbPools(config: Config): Pool[] {
+  const pool = (variable: string, items: readonly string[]): Pool[] => {
+    const networks = items.flatMap((i) => parseNetwork(i) ?? []);
+    return networks.length === 0 ? [] : [{ variable, networks }];
+  };
+  return [
+    ...pool("LB_ADDRESSES", config.lb.addresses),
+    ...(config.bgp.acceptPrefixesFrom === "BGP_ACCEPT_PREFIXES" ? pool("BGP_ACCEPT_PREFIXES", config.bgp.acceptPrefixes) : []),
+  ];
+}
+
+/** Why an ingress IP must not become an alias entry or rule destination, or null when it may. */
+function ingressIpProblem(ip: ParsedIp, pools: readonly Pool[]): string | null {
+  const special = specialAddressReason(ip);
+  if (special !== null) return `is not a unicast host address (${special})`;
+  const outside = pools.find((p) => !p.networks.some((n) => networkContains(n, ip)));
+  if (outside !== undefined) return `is outside ${outside.variable} (${outside.networks.map((n) => n.text).join(", ")})`;
+  return null;
+}
+
+function inNamespaceScope(service: ServiceView, config: Config): boolean {
+  const namespaces = config.lb.serviceNamespaces;
+  return namespaces === null || namespaces.includes(service.namespace);
+}
+
+function loadBalancerAddresses(services: readonly ServiceView[], config: Config, problems: Problem[]): ServiceAddresses[] {
   const out: ServiceAddresses[] = [];
-  const lbs = services.filter((s) => s.type === "LoadBalancer").sort((a, b) => (serviceId(a) < serviceId(b) ? -1 : serviceId(a) > serviceId(b) ? 1 : 0));
+  const pools = lbPools(config);
+  let unchecked = 0;
+  // Out-of-namespace Services are out of scope like unselected ones: silently, not as problems.
+  const lbs = services
+    .filter((s) => s.type === "LoadBalancer" && inNamespaceScope(s, config))
+    .sort((a, b) => (serviceId(a) < serviceId(b) ? -1 : serviceId(a) > serviceId(b) ? 1 : 0));
   for (const service of lbs) {
     const id = serviceId(service);
     const ips: string[] = [];
     for (const ingress of service.ingress) {
       if (ingress.ip !== "") {
         const ip = parseIp(ingress.ip);
+        const refused = ip === null ? null : ingressIpProblem(ip, pools);
         if (ip === null) problems.push({ kind: "service", object: id, message: `LoadBalancer ingress IP ${quoteCapped(ingress.ip)} is not an IP address; ignored` });
-        else ips.push(ip.address);
+        else if (refused !== null) problems.push({ kind: "service", object: id, message: `LoadBalancer ingress IP ${quoteCapped(ingress.ip)} ${refused}; ignored` });
+        else {
+          ips.push(ip.address);
+          if (pools.length === 0) unchecked++;
+        }
       } else if (ingress.hostname !== "") {
         problems.push({
           kind: "service",
@@ -60,7 +109,37 @@ function loadBalancerAddresses(services: readonly ServiceView[], problems: Probl
     }
     out.push({ service, id, ips: canonicalContent(ips) });
   }
+  if (unchecked > 0) {
+    problems.push({
+      kind: "config",
+      object: "LB_ADDRESSES",
+      message: `LB_ADDRESSES is empty (and BGP_ACCEPT_PREFIXES gives no prefixes), so ${unchecked} LoadBalancer ingress IP(s) are used unchecked: any selected Service can make any unicast address an alias entry and rule destination; set LB_ADDRESSES to the LB pool`,
+    });
+  }
   return out;
+}
+
+/** A Service's source ranges, or null when it sets none; unparsable ones are reported and dropped. */
+function sourceRanges(service: ServiceView, report: (message: string) => void): ParsedNetwork[] | null {
+  if (service.loadBalancerSourceRanges.length === 0) return null;
+  const ranges: ParsedNetwork[] = [];
+  for (const range of service.loadBalancerSourceRanges) {
+    const net = parseNetwork(range);
+    if (net === null) report(`loadBalancerSourceRanges entry ${quoteCapped(range)} is not an address or CIDR; ignored`);
+    else ranges.push(net);
+  }
+  return ranges;
+}
+
+function narrowingMessage(issue: "disjoint" | "named-source", entry: LbClientNetwork, index: number, ranges: readonly ParsedNetwork[]): string {
+  const list = ranges.map((r) => r.text).join(", ");
+  if (issue === "disjoint") {
+    return `loadBalancerSourceRanges (${list}) share no address with the source ${entry.source} of ${entryObject(index)}; no rule from that entry`;
+  }
+  return (
+    `loadBalancerSourceRanges (${list}) cannot be intersected with the named source "${entry.source}" of ${entryObject(index)}: ` +
+    `its rules keep that source and the ranges are not applied (give the entry a CIDR source to have them honoured)`
+  );
 }
 
 type RuleShape = { readonly directions: readonly RuleDirection[]; readonly statetype: string | null };
@@ -113,7 +192,7 @@ export function desiredLb(services: readonly ServiceView[], config: Config, caps
 
   const owner = config.ownerId;
   const aliasName = lbAliasName(owner);
-  const lbServices = loadBalancerAddresses(services, problems);
+  const lbServices = loadBalancerAddresses(services, config, problems);
   const content = canonicalContent([...lbServices.flatMap((s) => s.ips), ...config.lb.addresses]);
   const alias: DesiredAlias = {
     key: LB_ALIAS_KEY,
@@ -157,15 +236,14 @@ export function desiredLb(services: readonly ServiceView[], config: Config, caps
       return;
     }
 
-    // Scope "ports": one rule per service address, port and source, like cloud load balancers.
+    // Scope "ports": one rule per service address, port and source, like cloud load balancers;
+    // the Service's source ranges narrow the entry's source (src/desired/source-ranges.ts).
     for (const { service, id, ips } of lbServices) {
-      const ranges: string[] = [];
-      for (const range of service.loadBalancerSourceRanges) {
-        const net = parseNetwork(range);
-        if (net === null) serviceProblem(id, `loadBalancerSourceRanges entry ${quoteCapped(range)} is not an address or CIDR; ignored`);
-        else ranges.push(net.text);
-      }
-      const useRanges = service.loadBalancerSourceRanges.length > 0;
+      const ranges = sourceRanges(service, (message) => serviceProblem(id, message));
+      const narrowed = narrowSource(entry.source, ranges);
+      // Only worth a problem when the entry would otherwise have made rules for this Service.
+      const concerned = ips.some((ip) => entryFamily === null || parseIp(ip)?.family === entryFamily);
+      if (narrowed.issue !== null && ranges !== null && concerned) serviceProblem(id, narrowingMessage(narrowed.issue, entry, index, ranges));
       const ports = [...service.ports].sort((a, b) => a.protocol.localeCompare(b.protocol) || a.port - b.port);
       for (const ip of ips) {
         const family: IpProtocol = parseIp(ip)?.family ?? "inet";
@@ -175,13 +253,11 @@ export function desiredLb(services: readonly ServiceView[], config: Config, caps
             serviceProblem(id, `port ${port.port}/${port.protocol}: OPNsense rules take ports only for TCP and UDP; no rule for this port`);
             continue;
           }
-          const sources = useRanges ? ranges : [entry.source];
-          for (const source of sources) {
-            const sf = sourceFamily(source);
+          for (const { source, family: sf } of narrowed.sources) {
             if (sf !== null && sf !== family) continue;
             for (const direction of shape.directions) {
               const base = `lb ${n} ${direction} ${family} ${id} ${ip} ${protocol}/${port.port}`;
-              const key = objectKey(owner, useRanges ? `${base} from ${source}` : base);
+              const key = objectKey(owner, ranges !== null ? `${base} from ${source}` : base);
               add(key, ruleSpec(owner, key, entry, direction, family, shape.statetype, {
                 protocol,
                 sourceNet: source,

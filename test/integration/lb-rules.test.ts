@@ -203,8 +203,8 @@ describe("a failed filter apply", () => {
 });
 
 describe("LB_ACCESS_SCOPE=ports", () => {
-  it("one rule per service address, port and protocol; loadBalancerSourceRanges become the sources", async () => {
-    w = await lbWorld("26.1", { LB_ACCESS_SCOPE: "ports", LB_CLIENT_NETWORKS: "interface=lan source=lan" });
+  it("one rule per service address, port and protocol; loadBalancerSourceRanges narrow the entry's source", async () => {
+    w = await lbWorld("26.1", { LB_ACCESS_SCOPE: "ports", LB_CLIENT_NETWORKS: "interface=lan source=192.168.0.0/16" });
     w.kube.control.createService({
       namespace: "apps",
       name: "dns",
@@ -220,7 +220,7 @@ describe("LB_ACCESS_SCOPE=ports", () => {
       .map((r) => ({ src: r["source_net"], dst: r["destination_net"], port: r["destination_port"], proto: r["protocol"], dir: r["direction"], state: r["statetype"] }))
       .sort((a, b) => `${a.dst}${a.proto}`.localeCompare(`${b.dst}${b.proto}`));
     expect(portRules).toEqual([
-      { src: "lan", dst: "10.96.0.10", port: "443", proto: "TCP", dir: "in", state: "keep" },
+      { src: "192.168.0.0/16", dst: "10.96.0.10", port: "443", proto: "TCP", dir: "in", state: "keep" },
       { src: "192.168.1.0/24", dst: "10.96.0.11", port: "53", proto: "TCP", dir: "in", state: "keep" },
       { src: "192.168.1.0/24", dst: "10.96.0.11", port: "53", proto: "UDP", dir: "in", state: "keep" },
     ]);

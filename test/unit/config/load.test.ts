@@ -370,6 +370,29 @@ describe("warnings", () => {
       "LB_ADDRESSES contains ::/0: every address counts as a LoadBalancer address (alias, accepted routes, rule destinations)",
     ]);
   });
+  test("a wildcard LB client source on any interface but lan warns, loudly when the interface looks like a WAN", () => {
+    const pool = { LB_ADDRESSES: "10.96.0.0/24" };
+    const warningsFor = (networks: string) => ok({ ...BASE, ...pool, LB_CLIENT_NETWORKS: networks }).warnings;
+    expect(warningsFor("interface=lan source=any; interface=opt1 source=192.168.50.0/24; interface=wan source=203.0.113.0/24")).toEqual([]);
+    expect(warningsFor("interface=wan source=any")).toEqual([
+      'LB_CLIENT_NETWORKS entry 1 ("interface=wan source=any"): source=any on the WAN-like interface "wan" lets every internet address reach the LoadBalancer addresses; use a CIDR of the clients that should reach them',
+    ]);
+    expect(warningsFor("interface=lan source=lan; interface=WAN_DSL source=0.0.0.0/0; interface=wan2 source=::/0")).toEqual([
+      expect.stringMatching(/^LB_CLIENT_NETWORKS entry 2 .*source=0\.0\.0\.0\/0 on the WAN-like interface "WAN_DSL"/),
+      expect.stringMatching(/^LB_CLIENT_NETWORKS entry 3 .*source=::\/0 on the WAN-like interface "wan2"/),
+    ]);
+    expect(warningsFor("interface=opt1 source=any")).toEqual([
+      'LB_CLIENT_NETWORKS entry 1 ("interface=opt1 source=any"): source=any admits every address that arrives on "opt1", not only its local network; prefer source=opt1 or a CIDR',
+    ]);
+  });
+  test("LB client networks without an LB pool warn that ingress IPs are unchecked", () => {
+    const unchecked = /^LB_CLIENT_NETWORKS is set but LB_ADDRESSES is empty/;
+    expect(ok({ ...BASE, LB_CLIENT_NETWORKS: "interface=lan source=lan" }).warnings).toEqual([expect.stringMatching(unchecked)]);
+    expect(ok({ ...BASE, LB_CLIENT_NETWORKS: "interface=lan source=lan", BGP_ACCEPT_PREFIXES: "none" }).warnings).toEqual([expect.stringMatching(unchecked)]);
+    // Explicit accepted prefixes bound the ingress IPs too.
+    expect(ok({ ...BASE, LB_CLIENT_NETWORKS: "interface=lan source=lan", BGP_ACCEPT_PREFIXES: "10.96.0.0/24" }).warnings).toEqual([]);
+    expect(ok({ ...BASE, LB_CLIENT_NETWORKS: "interface=lan source=lan", LB_ADDRESSES: "10.96.0.0/24" }).warnings).toEqual([]);
+  });
   test("dry run is announced", () => {
     expect(ok({ ...BASE, DRY_RUN: "1" }).warnings).toEqual([
       "DRY_RUN=true: plans are computed and logged, nothing is written to OPNsense",

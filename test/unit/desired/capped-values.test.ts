@@ -20,7 +20,7 @@ describe("oversized user values in problem messages", () => {
 
   test("Service ingress hostnames, ingress IPs and source ranges are capped too", () => {
     const long = "h".repeat(HUGE);
-    const config = makeConfig({ LB_CLIENT_NETWORKS: "interface=lan source=lan", LB_ACCESS_SCOPE: "ports" });
+    const config = makeConfig({ LB_CLIENT_NETWORKS: "interface=lan source=lan", LB_ACCESS_SCOPE: "ports", LB_ADDRESSES: "10.0.30.0/24" });
     const services = [
       lbService("web", "by-name", [{ hostname: `${long}.example` }]),
       lbService("web", "bad-ip", [{ ip: `10.${long}` }]),
