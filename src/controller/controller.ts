@@ -11,6 +11,7 @@ import type { ClusterSource, Router } from "./ports.ts";
 import { passResult, summaryFields } from "./summary.ts";
 import type { DesiredState } from "../desired/types.ts";
 import type { Plan } from "../plan/types.ts";
+import { addRateLimit, addTrigger, appliedSomething, gateDelay, passStartDelay, type ApplyGate, type QueuedPass } from "./schedule.ts";
 
 export type ControllerOptions = {
   readonly config: Config;
@@ -34,6 +35,9 @@ export type PassReport = {
   readonly plan: Plan | null;
   readonly applied: ApplyResult | null;
   readonly error: string | null;
+  /** How long MIN_APPLY_INTERVAL held this pass back, and how many triggers it collected meanwhile. */
+  readonly rateLimitedMs?: number;
+  readonly heldBack?: number;
 };
 
 export type Controller = HealthSource & {
@@ -61,7 +65,7 @@ export function createController(opts: ControllerOptions): Controller {
 
   let caps: Capabilities | null = null;
   let running: Promise<PassReport> | null = null;
-  let queued: { reasons: Set<string>; fresh: boolean } | null = null;
+  let queued: QueuedPass | null = null;
   let debounceTimer: NodeJS.Timeout | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
   let resyncTimer: NodeJS.Timeout | null = null;
@@ -76,13 +80,30 @@ export function createController(opts: ControllerOptions): Controller {
   let lastSuccessAt: number | null = null;
   let routerHealthy = false;
   let lastError: string | null = null;
+  /** End of the last pass that reconfigured FRR or applied the firewall (MIN_APPLY_INTERVAL). */
+  let lastApplyAt: number | null = null;
+  const gate = (): ApplyGate => ({ lastApplyAt, minApplyIntervalMs: config.safety.minApplyIntervalMs });
 
   function schedule(reason: string, fresh: boolean, delayMs: number): void {
     if (stopped) return;
-    queued ??= { reasons: new Set(), fresh: false };
-    queued.reasons.add(reason);
-    queued.fresh ||= fresh;
-    if (debounceTimer) return;
+    queued = addTrigger(queued, reason, fresh, gateDelay(Date.now(), gate()) > 0);
+    arm(delayMs);
+  }
+
+  /** Start the timer for the queued pass (unless one runs): the later of `requestedMs` and the apply gate. */
+  function arm(requestedMs: number): void {
+    if (debounceTimer || !queued || stopped) return;
+    const now = Date.now();
+    const { delayMs, rateLimitedMs } = passStartDelay(now, requestedMs, gate());
+    if (rateLimitedMs > 0) {
+      queued = addRateLimit(queued, rateLimitedMs);
+      metrics.rateLimited.inc();
+      metrics.rateLimitedSeconds.inc(rateLimitedMs / 1000);
+      logger.info(
+        { trigger: [...queued.reasons].join(", "), deferMs: rateLimitedMs, minApplyIntervalMs: config.safety.minApplyIntervalMs, lastApplyAgoMs: lastApplyAt === null ? null : now - lastApplyAt },
+        "pass deferred by MIN_APPLY_INTERVAL; changes until then are collected into it",
+      );
+    }
     debounceTimer = setTimeout(() => {
       debounceTimer = null;
       void drain();
@@ -91,23 +112,26 @@ export function createController(opts: ControllerOptions): Controller {
 
   async function drain(): Promise<void> {
     if (running || !queued || stopped) return;
+    // A pass that applied may have ended while this timer ran (runNow, or one that held the slot).
+    if (gateDelay(Date.now(), gate()) > 0) return arm(0);
     const q = queued;
     queued = null;
-    await runPass([...q.reasons].join(", "), q.fresh);
+    await runPass([...q.reasons].join(", "), q.fresh, q);
   }
 
-  function runPass(trigger: string, fresh: boolean): Promise<PassReport> {
-    const p = pass(trigger, fresh).finally(() => {
+  function runPass(trigger: string, fresh: boolean, q?: QueuedPass): Promise<PassReport> {
+    const p = pass(trigger, fresh, q).finally(() => {
       running = null;
       // Changes that arrived during the pass were queued (their debounce already ran out while
-      // this pass held the single slot): run them now.
-      if (queued && !debounceTimer) void drain();
+      // this pass held the single slot): run them as soon as the apply gate allows.
+      if (queued && !debounceTimer) arm(0);
     });
     running = p;
     return p;
   }
 
-  async function pass(trigger: string, fresh: boolean): Promise<PassReport> {
+  async function pass(trigger: string, fresh: boolean, q?: QueuedPass): Promise<PassReport> {
+    const held = q && q.rateLimitedMs > 0 ? { rateLimitedMs: Math.round(q.rateLimitedMs), heldBack: q.heldBack } : {};
     const started = performance.now();
     lastAttemptAt = Date.now();
     const endTimer = metrics.syncDuration.startTimer();
@@ -162,6 +186,7 @@ export function createController(opts: ControllerOptions): Controller {
         onApply: (s) => metrics.applies.inc({ subsystem: s }),
       });
       applied = outcome;
+      if (appliedSomething(outcome)) lastApplyAt = Date.now();
       if (firewallPending && !outcome.firewallPending) logger.info({ action: firewallPending }, "firewall changes from an earlier pass applied");
       firewallPending = outcome.firewallPending;
       frrPending = outcome.frrPending;
@@ -171,7 +196,7 @@ export function createController(opts: ControllerOptions): Controller {
       if (firewallSuspended && !outcome.lockout)
         logger.error({}, "firewall changes are suspended after a lockout undo; fix the rule settings and restart the agent");
       const result = passResult(outcome);
-      const fields = summaryFields(want, steps, outcome, performance.now() - started, trigger);
+      const fields = { ...summaryFields(want, steps, outcome, performance.now() - started, trigger), ...held };
       if (outcome.aborted) {
         routerHealthy = false;
         caps = null;
@@ -185,7 +210,7 @@ export function createController(opts: ControllerOptions): Controller {
       metrics.conflicts.set(steps.conflicts.length);
       metrics.problems.set(want.problems.length);
       updateManaged(want);
-      return finish({ trigger, result, desired: want, plan: steps, applied: outcome, error: outcome.aborted });
+      return finish({ trigger, result, desired: want, plan: steps, applied: outcome, error: outcome.aborted, ...held });
     } catch (err) {
       const message = errorMessage(err);
       lastError = message;

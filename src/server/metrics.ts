@@ -59,5 +59,20 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     labelNames: ["subsystem"] as const,
     registers: [registry],
   });
-  return { registry, syncTotal, syncDuration, managedObjects, opnsenseRequests, conflicts, problems, lastSuccess, writes, applies };
+  const rateLimited = new Counter({
+    name: `${P}rate_limited_total`,
+    help: "Passes held back by MIN_APPLY_INTERVAL (changes collected into one later pass)",
+    registers: [registry],
+  });
+  const rateLimitedSeconds = new Counter({
+    name: `${P}rate_limited_seconds_total`,
+    help: "Total time passes were held back by MIN_APPLY_INTERVAL",
+    registers: [registry],
+  });
+  const firewallSuspended = new Gauge({
+    name: `${P}firewall_suspended`,
+    help: "1 while firewall changes are suspended after a lockout undo (cleared by removing the Lease annotation)",
+    registers: [registry],
+  });
+  return { registry, syncTotal, syncDuration, managedObjects, opnsenseRequests, conflicts, problems, lastSuccess, writes, applies, rateLimited, rateLimitedSeconds, firewallSuspended };
 }

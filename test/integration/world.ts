@@ -58,6 +58,8 @@ export function baseEnv(sim: Simulator, extra: Record<string, string> = {}): Rec
     BGP_REMOTE_ASN: "64555",
     BGP_UPDATE_SOURCE: "lan",
     DEBOUNCE: "50ms",
+    // Most tests make change after change and wait for each; the rate-limit tests set their own.
+    MIN_APPLY_INTERVAL: "0s",
     SYNC_INTERVAL: "1h",
     LEADER_ELECTION: "false",
     LOG_LEVEL: "debug",

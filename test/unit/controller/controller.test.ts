@@ -12,8 +12,8 @@ import { snapshot } from "../plan/helpers.ts";
  * The loop's timing rules with a stub router and cluster (the unit under test is the controller;
  * desired, plan and apply are the real pure code). Fake timers make intervals deterministic.
  */
-function harness(opts: { syncInterval?: string; debounce?: string; failReads?: () => Error | null; gate?: () => Promise<void> } = {}) {
-  const config = makeConfig({ SYNC_INTERVAL: opts.syncInterval ?? "1m", DEBOUNCE: opts.debounce ?? "2s" });
+function harness(opts: { syncInterval?: string; debounce?: string; minApplyInterval?: string; failReads?: () => Error | null; gate?: () => Promise<void> } = {}) {
+  const config = makeConfig({ SYNC_INTERVAL: opts.syncInterval ?? "1m", DEBOUNCE: opts.debounce ?? "2s", MIN_APPLY_INTERVAL: opts.minApplyInterval ?? "0s" });
   let view: ClusterView = { nodes: [node("worker-1", "10.0.20.11")], services: [] };
   const reads: string[] = [];
   const state: { snap: RouterSnapshot } = { snap: snapshot({}, CAPS["26.1"]) };
@@ -56,17 +56,18 @@ function harness(opts: { syncInterval?: string; debounce?: string; failReads?: (
     },
   };
   const reports: PassReport[] = [];
+  const metrics = createMetrics({ defaultMetrics: false });
   const controller: Controller = createController({
     config,
     router,
     cluster,
     logger: pino({ level: "silent" }),
-    metrics: createMetrics({ defaultMetrics: false }),
+    metrics,
     retryBackoffMs: { initial: 1000, max: 8000 },
     reachability: { checkTimeoutMs: 1, attempts: 1, intervalMs: 1, undoDeadlineMs: 1 },
     onPass: (r) => reports.push(r),
   });
-  return { controller, reports, reads, fresh, setView: (v: ClusterView) => (view = v) };
+  return { controller, reports, reads, fresh, metrics, setView: (v: ClusterView) => (view = v) };
 }
 
 beforeEach(() => {
@@ -177,5 +178,77 @@ describe("controller loop", () => {
     h.controller.trigger("late");
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(h.reports).toHaveLength(n);
+  });
+});
+
+/**
+ * MIN_APPLY_INTERVAL. The stub router's snapshot never changes, so every pass writes and applies:
+ * each pass is one FRR reconfigure plus one firewall apply, the worst case the gate must bound.
+ */
+describe("controller rate limit (MIN_APPLY_INTERVAL)", () => {
+  const startTimes = (h: ReturnType<typeof harness>, t0: number) => h.reads.map((r) => Number(r.split("@")[1]) - t0);
+
+  it("a change every 500 ms for 30 s gives at most one applying pass per interval, each collecting the changes held back", async () => {
+    const h = harness({ debounce: "100ms", minApplyInterval: "10s", syncInterval: "1h" });
+    const t0 = Date.now();
+    h.controller.start();
+    await vi.advanceTimersByTimeAsync(10);
+    for (let i = 0; i < 60; i++) {
+      h.controller.trigger(`service changed flap-${i}`);
+      await vi.advanceTimersByTimeAsync(500);
+    }
+    await vi.advanceTimersByTimeAsync(10_000);
+    const at = startTimes(h, t0);
+    // start-up at 0, then one pass per 10 s: 30 s of flapping (+ the tail) is 4 passes, not 61.
+    expect(at.length).toBeLessThanOrEqual(30_000 / 10_000 + 2);
+    expect(at.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < at.length; i++) expect((at[i] ?? 0) - (at[i - 1] ?? 0)).toBeGreaterThanOrEqual(10_000);
+    // Every flap trigger ended up in some pass: nothing is dropped, only collected.
+    const triggers = h.reports.flatMap((r) => r.trigger.split(", "));
+    for (let i = 0; i < 60; i++) expect(triggers).toContain(`service changed flap-${i}`);
+    const held = h.reports.slice(1);
+    expect(held.every((r) => (r.rateLimitedMs ?? 0) > 0)).toBe(true);
+    expect(held.some((r) => (r.heldBack ?? 0) > 5)).toBe(true);
+    const metrics = await h.metrics.registry.getSingleMetricAsString("opnsense_bgp_agent_rate_limited_total");
+    expect(metrics).toMatch(new RegExp(`opnsense_bgp_agent_rate_limited_total ${held.length}$`, "m"));
+    await h.controller.stop();
+  });
+
+  it("a change long after the last apply is not delayed beyond its debounce", async () => {
+    const h = harness({ debounce: "100ms", minApplyInterval: "10s", syncInterval: "1h" });
+    const t0 = Date.now();
+    h.controller.start();
+    await vi.advanceTimersByTimeAsync(20_000);
+    h.controller.trigger("nodes added worker-2");
+    await vi.advanceTimersByTimeAsync(150);
+    expect(startTimes(h, t0)).toEqual([0, 20_100]);
+    expect(h.reports[1]?.rateLimitedMs).toBeUndefined();
+    await h.controller.stop();
+  });
+
+  it("the periodic resync waits for the gate, but no longer than the interval", async () => {
+    const h = harness({ debounce: "100ms", minApplyInterval: "10s", syncInterval: "1m" });
+    const t0 = Date.now();
+    h.controller.start();
+    await vi.advanceTimersByTimeAsync(56_900);
+    h.controller.trigger("nodes added worker-2"); // pass at 57 s applies; resync due at 60 s
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(startTimes(h, t0)).toEqual([0, 57_000, 67_000]);
+    expect(h.fresh).toEqual([false, false, true]);
+    expect(h.reports[2]?.rateLimitedMs).toBe(7000);
+    await h.controller.stop();
+  });
+
+  it("MIN_APPLY_INTERVAL=0 turns the gate off", async () => {
+    const h = harness({ debounce: "100ms", minApplyInterval: "0s", syncInterval: "1h" });
+    const t0 = Date.now();
+    h.controller.start();
+    await vi.advanceTimersByTimeAsync(10);
+    h.controller.trigger("a");
+    await vi.advanceTimersByTimeAsync(200);
+    h.controller.trigger("b");
+    await vi.advanceTimersByTimeAsync(200);
+    expect(startTimes(h, t0)).toEqual([0, 110, 310]);
+    await h.controller.stop();
   });
 });
