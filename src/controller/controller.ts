@@ -11,6 +11,8 @@ import type { ClusterSource, Router } from "./ports.ts";
 import { passResult, summaryFields } from "./summary.ts";
 import type { DesiredState } from "../desired/types.ts";
 import type { Plan } from "../plan/types.ts";
+import { PreflightError, routerStateProblems } from "../opnsense/index.ts";
+import { interfaceSettings } from "./interface-settings.ts";
 import { addRateLimit, addTrigger, appliedSomething, gateDelay, passStartDelay, type ApplyGate, type QueuedPass } from "./schedule.ts";
 
 export type ControllerOptions = {
@@ -144,7 +146,7 @@ export function createController(opts: ControllerOptions): Controller {
         return finish({ trigger, result: "skipped", desired, plan, applied, error: null });
       }
       if (caps === null) {
-        const pre = await router.preflight();
+        const pre = await router.preflight({ interfaces: interfaceSettings(config) });
         caps = pre.capabilities;
         for (const w of pre.warnings) logger.warn({ warning: w }, "opnsense preflight warning");
         logger.info({ opnsense: caps.versionRange, statetype: caps.ruleStatetype, directionAny: caps.ruleDirectionAny }, "opnsense capabilities detected");
@@ -160,6 +162,10 @@ export function createController(opts: ControllerOptions): Controller {
       desired = want;
       for (const p of want.problems) logger.warn({ [p.kind]: p.object, error: p.message }, "input problem; object skipped");
       const snapshot = await router.readSnapshot(caps, { aliasNames: want.aliases.map((a) => a.spec.name) });
+      // Preflight checked these once; someone may have switched FRR/BGP off since. Writing then
+      // would "succeed" while nothing takes effect, so fail the pass with preflight's words.
+      const stateProblems = routerStateProblems(snapshot.frr, snapshot.bgp);
+      if (stateProblems.length > 0) throw new PreflightError(stateProblems);
       const steps: Plan = computePlan(want, snapshot, {
         ownerId: config.ownerId,
         policy: config.policy,

@@ -18,7 +18,7 @@ function harness(opts: { syncInterval?: string; debounce?: string; minApplyInter
   const reads: string[] = [];
   const state: { snap: RouterSnapshot } = { snap: snapshot({}, CAPS["26.1"]) };
   const router = {
-    preflight: async () => ({ capabilities: CAPS["26.1"], warnings: [] }),
+    preflight: async () => ({ capabilities: CAPS["26.1"], warnings: [], interfaces: { rule: ["lan", "opt1", "wan"], updateSource: ["lan", "opt1", "wan"] } }),
     readSnapshot: async () => {
       reads.push(`snapshot@${Date.now()}`);
       await opts.gate?.();
@@ -67,7 +67,7 @@ function harness(opts: { syncInterval?: string; debounce?: string; minApplyInter
     reachability: { checkTimeoutMs: 1, attempts: 1, intervalMs: 1, undoDeadlineMs: 1 },
     onPass: (r) => reports.push(r),
   });
-  return { controller, reports, reads, fresh, metrics, setView: (v: ClusterView) => (view = v) };
+  return { controller, reports, reads, fresh, metrics, state, setView: (v: ClusterView) => (view = v) };
 }
 
 beforeEach(() => {
@@ -250,5 +250,25 @@ describe("controller rate limit (MIN_APPLY_INTERVAL)", () => {
     await vi.advanceTimersByTimeAsync(200);
     expect(startTimes(h, t0)).toEqual([0, 110, 310]);
     await h.controller.stop();
+  });
+});
+
+describe("controller: FRR/BGP switched off while running", () => {
+  it("fails the pass with preflight's sentence, writes nothing, is not ready, and recovers when switched back on", async () => {
+    const h = harness();
+    expect((await h.controller.runNow("first")).result).toBe("success");
+    h.state.snap = snapshot({ bgp: { enabled: false, asNumber: 64512 } }, CAPS["26.1"]);
+    const r = await h.controller.runNow("nodes added worker-2");
+    expect(r.result).toBe("error");
+    expect(r.applied).toBeNull();
+    expect(r.error).toContain("BGP is disabled (bgp.enabled=0): enable it under Routing ▸ BGP.");
+    const ready = h.controller.ready();
+    expect(ready.ok).toBe(false);
+    expect(ready.detail).toContain("BGP is disabled");
+    h.state.snap = snapshot({ frr: { enabled: true, manualConfig: true } }, CAPS["26.1"]);
+    expect((await h.controller.runNow("again")).error).toContain("manual configuration mode");
+    h.state.snap = snapshot({}, CAPS["26.1"]);
+    expect((await h.controller.runNow("fixed")).result).toBe("success");
+    expect(h.controller.ready().ok).toBe(true);
   });
 });
