@@ -7,7 +7,8 @@ import type { Capabilities } from "../domain/types.ts";
 import { computePlan } from "../plan/index.ts";
 import type { Metrics } from "../server/metrics.ts";
 import type { HealthSource } from "../server/http.ts";
-import type { ClusterSource, Router } from "./ports.ts";
+import type { ClusterSource, Router, SuspensionStore } from "./ports.ts";
+import { NOT_SUSPENDED, encodeSuspension, reconcileSuspension, suspend, type SuspensionState } from "./suspension.ts";
 import { passResult, summaryFields } from "./summary.ts";
 import type { DesiredState } from "../desired/types.ts";
 import type { Plan } from "../plan/types.ts";
@@ -26,6 +27,11 @@ export type ControllerOptions = {
   /** Retry delays after a failed pass: first and cap (cap defaults to SYNC_INTERVAL). */
   readonly retryBackoffMs?: { readonly initial: number; readonly max?: number };
   readonly reachability?: { checkTimeoutMs: number; attempts: number; intervalMs: number; undoDeadlineMs: number };
+  /**
+   * Where a firewall suspension is kept across restarts (the Lease annotation); without one it
+   * lives in memory only (LEADER_ELECTION=false).
+   */
+  readonly suspensionStore?: SuspensionStore;
   /** Observe each finished pass (tests, Events seam). */
   readonly onPass?: (report: PassReport) => void;
 };
@@ -40,6 +46,8 @@ export type PassReport = {
   /** How long MIN_APPLY_INTERVAL held this pass back, and how many triggers it collected meanwhile. */
   readonly rateLimitedMs?: number;
   readonly heldBack?: number;
+  /** Firewall changes were suspended (after a lockout undo) during this pass. */
+  readonly firewallSuspended?: boolean;
 };
 
 export type Controller = HealthSource & {
@@ -74,7 +82,8 @@ export function createController(opts: ControllerOptions): Controller {
   let stopped = false;
   let failures = 0;
   let firstPassSinceStart = true;
-  let firewallSuspended = false;
+  let suspension: SuspensionState = NOT_SUSPENDED;
+  const store = opts.suspensionStore ?? null;
   let firewallPending: FirewallAction | null = null;
   let frrPending = false;
   const startedAt = Date.now();
@@ -85,6 +94,46 @@ export function createController(opts: ControllerOptions): Controller {
   /** End of the last pass that reconfigured FRR or applied the firewall (MIN_APPLY_INTERVAL). */
   let lastApplyAt: number | null = null;
   const gate = (): ApplyGate => ({ lastApplyAt, minApplyIntervalMs: config.safety.minApplyIntervalMs });
+
+  function setSuspension(next: SuspensionState): void {
+    suspension = next;
+    metrics.firewallSuspended.set(next.current ? 1 : 0);
+  }
+
+  /** Follow the Lease annotation: loaded after a restart, cleared by the operator, or still to be written. */
+  async function refreshSuspension(): Promise<void> {
+    if (!store) return;
+    let stored: string | null;
+    try {
+      stored = await store.read();
+    } catch (err) {
+      logger.warn({ where: store.location, error: errorMessage(err) }, "could not read the firewall suspension; keeping the current state");
+      return;
+    }
+    const { state, change } = reconcileSuspension(suspension, stored);
+    setSuspension(state);
+    const s = state.current;
+    if (change === "loaded" && s)
+      logger.warn({ where: store.location, suspendedSince: s.since, reason: s.reason, rules: s.rules, clear: store.clearCommand }, "firewall changes are suspended by an earlier lockout undo; no firewall writes until the annotation is removed");
+    if (change === "cleared") logger.info({ where: store.location }, "firewall suspension cleared by the operator; resuming firewall changes");
+    if (change === "persist") await persistSuspension();
+  }
+
+  async function persistSuspension(): Promise<void> {
+    const s = suspension.current;
+    if (!s) return;
+    if (!store) {
+      logger.warn({ suspendedSince: s.since, rules: s.rules }, "firewall suspension is kept in memory only (no Lease: LEADER_ELECTION=false); it will not survive a restart, which would repeat the change");
+      return;
+    }
+    try {
+      await store.write(encodeSuspension(s));
+      suspension = { current: s, persisted: true };
+      logger.info({ where: store.location, suspendedSince: s.since, rules: s.rules, clear: store.clearCommand }, "firewall suspension recorded; it survives restarts until the annotation is removed");
+    } catch (err) {
+      logger.error({ where: store.location, error: errorMessage(err) }, "could not record the firewall suspension; retrying on the next pass");
+    }
+  }
 
   function schedule(reason: string, fresh: boolean, delayMs: number): void {
     if (stopped) return;
@@ -157,6 +206,7 @@ export function createController(opts: ControllerOptions): Controller {
             "this OPNsense has no state type in its filter API (24.x): asymmetric LB_CLIENT_NETWORKS entries cannot get sloppy rules and are skipped; upgrade to 25.1 or later",
           );
       }
+      await refreshSuspension();
       const view = fresh ? await cluster.listFresh() : cluster.view();
       const want: DesiredState = computeDesired(view, config, caps);
       desired = want;
@@ -184,7 +234,7 @@ export function createController(opts: ControllerOptions): Controller {
         logger,
         dryRun: config.dryRun,
         categoryName: want.categoryName,
-        firewallSuspended,
+        firewallSuspended: suspension.current !== null,
         firewallPending,
         frrPending,
         ...(opts.reachability ? { reachability: opts.reachability } : {}),
@@ -198,11 +248,18 @@ export function createController(opts: ControllerOptions): Controller {
       frrPending = outcome.frrPending;
       if (frrPending) logger.warn({}, "BGP neighbors are saved but FRR was not reconfigured yet; the next pass does it");
       if (firewallPending) logger.warn({ action: firewallPending }, "firewall changes are saved but not applied yet; the next pass applies them");
-      if (outcome.lockout) firewallSuspended = true;
-      if (firewallSuspended && !outcome.lockout)
-        logger.error({}, "firewall changes are suspended after a lockout undo; fix the rule settings and restart the agent");
-      const result = passResult(outcome);
-      const fields = { ...summaryFields(want, steps, outcome, performance.now() - started, trigger), ...held };
+      if (outcome.lockout) {
+        setSuspension(suspend(new Date(), outcome.lockout.detail, outcome.lockout.rules));
+        await persistSuspension();
+      } else if (suspension.current)
+        logger.error(
+          { suspendedSince: suspension.current.since, rules: suspension.current.rules, clear: store?.clearCommand ?? "restart the agent" },
+          "firewall changes are suspended after a lockout undo; fix the rule settings, then clear the suspension",
+        );
+      const suspended = suspension.current !== null;
+      // While suspended, new nodes get neighbors but no firewall access: never call that a success.
+      const result = suspended && passResult(outcome) === "success" ? "partial" : passResult(outcome);
+      const fields = { ...summaryFields(want, steps, outcome, performance.now() - started, trigger), result, ...(suspended ? { firewallSuspended: true } : {}), ...held };
       if (outcome.aborted) {
         routerHealthy = false;
         caps = null;
@@ -216,7 +273,7 @@ export function createController(opts: ControllerOptions): Controller {
       metrics.conflicts.set(steps.conflicts.length);
       metrics.problems.set(want.problems.length);
       updateManaged(want);
-      return finish({ trigger, result, desired: want, plan: steps, applied: outcome, error: outcome.aborted, ...held });
+      return finish({ trigger, result, desired: want, plan: steps, applied: outcome, error: outcome.aborted, ...held, ...(suspended ? { firewallSuspended: true } : {}) });
     } catch (err) {
       const message = errorMessage(err);
       lastError = message;
@@ -307,6 +364,12 @@ export function createController(opts: ControllerOptions): Controller {
     },
     ready() {
       if (!isLeader()) return { ok: true, detail: "standby: another replica holds the leader lease" };
+      const s = suspension.current;
+      if (s)
+        return {
+          ok: false,
+          detail: `firewall changes suspended${s.since ? ` since ${s.since}` : ""} after a lockout undo (${s.reason}${s.rules.length ? `; rules: ${s.rules.join(", ")}` : ""}); fix the rule settings, then ${store ? `clear it: ${store.clearCommand}` : "restart the agent"}`,
+        };
       if (lastSuccessAt === null) return { ok: false, detail: lastError ? `no successful sync yet: ${lastError}` : "no successful sync yet" };
       if (!routerHealthy) return { ok: false, detail: `OPNsense not usable: ${lastError ?? "unknown error"}` };
       return { ok: true, detail: `last successful sync ${Math.round((Date.now() - lastSuccessAt) / 1000)}s ago` };

@@ -2,7 +2,7 @@ import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ClusterView } from "../../../src/cluster/types.ts";
 import { createController, type Controller, type PassReport } from "../../../src/controller/controller.ts";
-import type { ClusterSource, Router } from "../../../src/controller/ports.ts";
+import type { ClusterSource, Router, SuspensionStore } from "../../../src/controller/ports.ts";
 import type { RouterSnapshot } from "../../../src/domain/types.ts";
 import { createMetrics } from "../../../src/server/metrics.ts";
 import { CAPS, makeConfig, node } from "../desired/fixtures.ts";
@@ -12,10 +12,21 @@ import { snapshot } from "../plan/helpers.ts";
  * The loop's timing rules with a stub router and cluster (the unit under test is the controller;
  * desired, plan and apply are the real pure code). Fake timers make intervals deterministic.
  */
-function harness(opts: { syncInterval?: string; debounce?: string; minApplyInterval?: string; failReads?: () => Error | null; gate?: () => Promise<void> } = {}) {
+function harness(
+  opts: {
+    syncInterval?: string;
+    debounce?: string;
+    minApplyInterval?: string;
+    failReads?: () => Error | null;
+    gate?: () => Promise<void>;
+    reachable?: () => boolean;
+    store?: SuspensionStore;
+  } = {},
+) {
   const config = makeConfig({ SYNC_INTERVAL: opts.syncInterval ?? "1m", DEBOUNCE: opts.debounce ?? "2s", MIN_APPLY_INTERVAL: opts.minApplyInterval ?? "0s" });
   let view: ClusterView = { nodes: [node("worker-1", "10.0.20.11")], services: [] };
   const reads: string[] = [];
+  const firewallCalls: string[] = [];
   const state: { snap: RouterSnapshot } = { snap: snapshot({}, CAPS["26.1"]) };
   const router = {
     preflight: async () => ({ capabilities: CAPS["26.1"], warnings: [], interfaces: { rule: ["lan", "opt1", "wan"], updateSource: ["lan", "opt1", "wan"] } }),
@@ -32,17 +43,20 @@ function harness(opts: { syncInterval?: string; debounce?: string; minApplyInter
     createAlias: async () => "a1",
     updateAlias: async () => undefined,
     deleteAlias: async () => undefined,
-    createRule: async () => "r1",
+    createRule: async () => {
+      firewallCalls.push("createRule");
+      return "r1";
+    },
     updateRule: async () => undefined,
     deleteRule: async () => undefined,
     createCategory: async () => "c1",
     reconfigureFrr: async () => undefined,
     frrStatus: async () => "running" as const,
-    reloadAliases: async () => undefined,
-    applyFilter: async () => undefined,
+    reloadAliases: async () => void firewallCalls.push("reloadAliases"),
+    applyFilter: async () => void firewallCalls.push("applyFilter"),
     savepoint: async () => null,
     cancelRollback: async () => undefined,
-    checkReachable: async () => true,
+    checkReachable: async () => opts.reachable?.() ?? true,
   } satisfies Router;
   const fresh: boolean[] = [];
   const cluster: ClusterSource = {
@@ -66,8 +80,9 @@ function harness(opts: { syncInterval?: string; debounce?: string; minApplyInter
     retryBackoffMs: { initial: 1000, max: 8000 },
     reachability: { checkTimeoutMs: 1, attempts: 1, intervalMs: 1, undoDeadlineMs: 1 },
     onPass: (r) => reports.push(r),
+    ...(opts.store ? { suspensionStore: opts.store } : {}),
   });
-  return { controller, reports, reads, fresh, metrics, state, setView: (v: ClusterView) => (view = v) };
+  return { controller, reports, reads, fresh, metrics, state, firewallCalls, setView: (v: ClusterView) => (view = v) };
 }
 
 beforeEach(() => {
@@ -270,5 +285,80 @@ describe("controller: FRR/BGP switched off while running", () => {
     h.state.snap = snapshot({}, CAPS["26.1"]);
     expect((await h.controller.runNow("fixed")).result).toBe("success");
     expect(h.controller.ready().ok).toBe(true);
+  });
+});
+
+describe("controller: firewall suspension after a lockout undo", () => {
+  function memoryStore(): SuspensionStore & { value: string | null } {
+    const s = {
+      value: null as string | null,
+      location: "lease kube-system/opnsense-bgp-agent",
+      clearCommand: "kubectl -n kube-system annotate lease opnsense-bgp-agent opnsense-bgp-agent/firewall-suspended-",
+      read: async () => s.value,
+      write: async (v: string) => {
+        s.value = v;
+      },
+    };
+    return s;
+  }
+  const suspendedMetric = async (h: ReturnType<typeof harness>) => (await h.metrics.registry.getSingleMetricAsString("opnsense_bgp_agent_firewall_suspended")).split("\n").at(-1);
+
+  it("is visible (partial, not ready, metric), survives a restart through the store, and ends when the operator clears it", async () => {
+    const store = memoryStore();
+    let reachable = false;
+    const h = harness({ store, reachable: () => reachable });
+    const locked = await h.controller.runNow("nodes added worker-1");
+    expect(locked.applied?.lockout?.rules.length).toBeGreaterThan(0);
+    expect(locked).toMatchObject({ result: "partial", firewallSuspended: true });
+    expect(JSON.parse(store.value ?? "null")).toMatchObject({ reason: expect.stringContaining("API unreachable"), rules: locked.applied?.lockout?.rules });
+    expect(h.controller.ready()).toMatchObject({ ok: false, detail: expect.stringContaining("firewall changes suspended") });
+    expect(h.controller.ready().detail).toContain(store.clearCommand);
+    expect(await suspendedMetric(h)).toBe("opnsense_bgp_agent_firewall_suspended 1");
+
+    reachable = true;
+    h.firewallCalls.length = 0;
+    expect(await h.controller.runNow("again")).toMatchObject({ result: "partial", firewallSuspended: true });
+    expect(h.firewallCalls).toEqual([]);
+
+    // A restart: a fresh controller with the same store does not repeat the change.
+    const restarted = harness({ store, reachable: () => true });
+    expect(await restarted.controller.runNow("startup")).toMatchObject({ result: "partial", firewallSuspended: true });
+    expect(restarted.firewallCalls).toEqual([]);
+    expect(restarted.controller.ready().ok).toBe(false);
+
+    store.value = null; // kubectl annotate lease … opnsense-bgp-agent/firewall-suspended-
+    const resumed = await restarted.controller.runNow("firewall suspension cleared");
+    expect(resumed.result).toBe("success");
+    expect(resumed.firewallSuspended).toBeUndefined();
+    expect(restarted.firewallCalls).toContain("createRule");
+    expect(restarted.controller.ready().ok).toBe(true);
+    expect(await suspendedMetric(restarted)).toBe("opnsense_bgp_agent_firewall_suspended 0");
+  });
+
+  it("a store that cannot be written keeps the suspension in memory and retries the write", async () => {
+    const store = memoryStore();
+    let failWrites = true;
+    const write = store.write;
+    store.write = async (v) => {
+      if (failWrites) throw new Error("apiserver down");
+      await write(v);
+    };
+    const h = harness({ store, reachable: () => false });
+    await h.controller.runNow("first");
+    expect(store.value).toBeNull();
+    expect(h.controller.ready().ok).toBe(false);
+    failWrites = false;
+    await h.controller.runNow("second");
+    expect(store.value).toContain("API unreachable");
+    expect(h.controller.ready().ok).toBe(false);
+  });
+
+  it("without a store (no leader election) the suspension lives in memory only", async () => {
+    const h = harness({ reachable: () => false });
+    await h.controller.runNow("first");
+    expect(h.controller.ready().detail).toContain("restart the agent");
+    h.firewallCalls.length = 0;
+    expect((await h.controller.runNow("second")).result).toBe("partial");
+    expect(h.firewallCalls).toEqual([]);
   });
 });
