@@ -107,6 +107,8 @@ export async function startWorld(o: { version?: SimVersion; env?: Record<string,
           reachability: { checkTimeoutMs: 300, attempts: 2, intervalMs: 50, undoDeadlineMs: 5000 },
           informerRestartBackoffMs: { initial: 50, max: 200 },
           defaultMetrics: false,
+          // Tests that turn LEADER_ELECTION on (the Lease carries the firewall suspension) want fast rounds.
+          ...(world.config.leaderElection ? { leaderElection: { leaseDurationMs: 1000, renewDeadlineMs: 700, retryPeriodMs: 100, namespace: "kube-system" } } : {}),
           onPass: (r) => {
             reports.push(r);
             for (const w of waiters.splice(0)) w(r);
