@@ -82,6 +82,8 @@ async function main(): Promise<void> {
     BGP_UPDATE_SOURCE: "lan",
     LB_CLIENT_NETWORKS: "interface=lan source=lan asymmetric=true",
     DEBOUNCE: "300ms",
+    // The demo makes one change per step and waits for it; the rate limit would only slow it down.
+    MIN_APPLY_INTERVAL: "0s",
     SYNC_INTERVAL: "5m",
     LEADER_ELECTION: "false",
     LOG_LEVEL: "info",

@@ -5,6 +5,8 @@ import { createClusterWatch, type ClusterWatch } from "./cluster/watch.ts";
 import { loadKubeConfig } from "./cluster/kube-config.ts";
 import { createLeaderElector, defaultIdentity, podNamespace, type LeaderElector } from "./cluster/leader.ts";
 import { createEventRecorder } from "./cluster/events.ts";
+import { createLeaseAnnotation } from "./cluster/lease-annotation.ts";
+import { SUSPENSION_ANNOTATION } from "./controller/suspension.ts";
 import { nodeEvents } from "./controller/node-events.ts";
 import { redactedConfigSummary } from "./config/index.ts";
 import type { Config } from "./config/types.ts";
@@ -76,17 +78,30 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   let controller: Controller | null = null;
   const kc = opts.kubeConfig ?? loadKubeConfig();
   const identity = t.leaderElection?.identity ?? defaultIdentity();
+  const leaseNamespace = t.leaderElection?.namespace ?? podNamespace();
+  const LEASE = "opnsense-bgp-agent";
+  // The Lease exists only with leader election; without it a suspension stays in memory.
+  const suspensionStore = config.leaderElection ? createLeaseAnnotation({ kc, namespace: leaseNamespace, name: LEASE, key: SUSPENSION_ANNOTATION }) : null;
+  let seenSuspension: string | null = null;
   const events = createEventRecorder({ kc, logger: logger.child({ component: "events" }), instance: identity });
   const elector: LeaderElector | null = config.leaderElection
     ? createLeaderElector({
         kc,
-        namespace: t.leaderElection?.namespace ?? podNamespace(),
-        name: "opnsense-bgp-agent",
+        namespace: leaseNamespace,
+        name: LEASE,
         identity,
         logger: logger.child({ component: "leader" }),
         onChange: (leader) => {
           metrics.leader.set(leader ? 1 : 0);
           if (leader) controller?.trigger("became leader");
+        },
+        // The renew loop reads the Lease every few seconds anyway: an operator removing the
+        // suspension annotation resumes at once, not at the next resync. (A value set by hand needs
+        // no pass of its own: every pass reads it before writing.)
+        onAnnotations: (annotations) => {
+          const value = annotations[SUSPENSION_ANNOTATION] ?? null;
+          if (seenSuspension && value === null) controller?.trigger("firewall suspension cleared");
+          seenSuspension = value;
         },
         ...(t.leaderElection ?? {}),
       })
@@ -108,6 +123,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     logger,
     metrics,
     ...(elector ? { isLeader: () => elector.isLeader() } : {}),
+    ...(suspensionStore ? { suspensionStore } : {}),
     ...(t.retryBackoffMs ? { retryBackoffMs: t.retryBackoffMs } : {}),
     ...(t.reachability ? { reachability: t.reachability } : {}),
     onPass: (report) => {

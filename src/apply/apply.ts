@@ -10,7 +10,8 @@ export type ObjectCounts = { created: number; updated: number; deleted: number; 
 /** `target` names what failed, e.g. `create-neighbor node=worker-1` or `frr reconfigure`. */
 export type Failure = { readonly target: string; readonly error: string; readonly kind: string | undefined; readonly operation?: Operation };
 
-export type LockoutReport = { readonly undone: boolean; readonly detail: string };
+/** `rules`: keys of the rule changes of the pass that cut the API off (the ones undone). */
+export type LockoutReport = { readonly undone: boolean; readonly detail: string; readonly rules: readonly string[] };
 
 /** `aliases` = alias reconfigure (reloads rules too), `filter` = filter apply. */
 export type FirewallAction = "aliases" | "filter";
@@ -326,7 +327,7 @@ async function verifyReachable(opts: ApplyOptions, done: readonly { op: Operatio
     ? `API unreachable after firewall apply; undid ${ruleChanges.length} rule change(s) and re-applied`
     : `API unreachable after firewall apply; undo incomplete (${pending.length} rule change(s) left)${revision ? "; OPNsense's own rollback timer is armed" : ""}`;
   logger.error({ undone, remaining: pending.length }, detail);
-  return { undone, detail };
+  return { undone, detail, rules: ruleChanges.map((d) => d.key) };
 }
 
 async function undo(op: Operation, uuid: string, opts: ApplyOptions): Promise<void> {

@@ -20,6 +20,8 @@ export type LeaderElectorOptions = {
   readonly identity: string;
   readonly logger: Logger;
   readonly onChange: (leader: boolean) => void;
+  /** Called with the Lease's annotations each time a round reads it (state kept on the Lease, e.g. a firewall suspension). */
+  readonly onAnnotations?: (annotations: Readonly<Record<string, string>>) => void;
   readonly leaseDurationMs?: number;
   readonly renewDeadlineMs?: number;
   readonly retryPeriodMs?: number;
@@ -101,7 +103,14 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
     return {
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
-      metadata: { name, namespace, ...(existing?.metadata?.resourceVersion ? { resourceVersion: existing.metadata.resourceVersion } : {}) },
+      metadata: {
+        name,
+        namespace,
+        // Annotations carry state that must survive the holder (the firewall suspension): keep them.
+        ...(existing?.metadata?.annotations ? { annotations: existing.metadata.annotations } : {}),
+        ...(existing?.metadata?.labels ? { labels: existing.metadata.labels } : {}),
+        ...(existing?.metadata?.resourceVersion ? { resourceVersion: existing.metadata.resourceVersion } : {}),
+      },
       spec: {
         holderIdentity: identity,
         leaseDurationSeconds: leaseSeconds,
@@ -124,6 +133,7 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
     } catch (err) {
       if (statusCode(err) !== 404) throw err;
     }
+    opts.onAnnotations?.(existing?.metadata?.annotations ?? {});
     if (existing === null) {
       // deploy/ ships the Lease and grants no `create`; this is for installs that allow it.
       step = "create";

@@ -7,7 +7,8 @@ import type { Capabilities, Neighbor } from "../domain/types.ts";
 import { computePlan } from "../plan/index.ts";
 import type { Metrics } from "../server/metrics.ts";
 import type { HealthSource } from "../server/http.ts";
-import type { ClusterSource, Router } from "./ports.ts";
+import type { ClusterSource, Router, SuspensionStore } from "./ports.ts";
+import { NOT_SUSPENDED, encodeSuspension, reconcileSuspension, suspend, type SuspensionState } from "./suspension.ts";
 import { passResult, summaryFields } from "./summary.ts";
 import type { DesiredState, RouterFacts } from "../desired/types.ts";
 import type { Plan } from "../plan/types.ts";
@@ -16,6 +17,9 @@ import { neighborKey } from "../domain/ownership.ts";
 import { checkClusterClaim } from "../plan/cluster-claim.ts";
 import { makeOwner, ownedNeighborsByKey } from "../plan/ownership.ts";
 import { createGraceTracker } from "./removal-grace.ts";
+import { PreflightError, routerStateProblems } from "../opnsense/index.ts";
+import { interfaceSettings } from "./interface-settings.ts";
+import { addRateLimit, addTrigger, appliedSomething, gateDelay, passStartDelay, type ApplyGate, type QueuedPass } from "./schedule.ts";
 
 export type ControllerOptions = {
   readonly config: Config;
@@ -28,6 +32,11 @@ export type ControllerOptions = {
   /** Retry delays after a failed pass: first and cap (cap defaults to SYNC_INTERVAL). */
   readonly retryBackoffMs?: { readonly initial: number; readonly max?: number };
   readonly reachability?: { checkTimeoutMs: number; attempts: number; intervalMs: number; undoDeadlineMs: number };
+  /**
+   * Where a firewall suspension is kept across restarts (the Lease annotation); without one it
+   * lives in memory only (LEADER_ELECTION=false).
+   */
+  readonly suspensionStore?: SuspensionStore;
   /** Observe each finished pass (tests, Events seam). */
   readonly onPass?: (report: PassReport) => void;
 };
@@ -39,6 +48,11 @@ export type PassReport = {
   readonly plan: Plan | null;
   readonly applied: ApplyResult | null;
   readonly error: string | null;
+  /** How long MIN_APPLY_INTERVAL held this pass back, and how many triggers it collected meanwhile. */
+  readonly rateLimitedMs?: number;
+  readonly heldBack?: number;
+  /** Firewall changes were suspended (after a lockout undo) during this pass. */
+  readonly firewallSuspended?: boolean;
 };
 
 export type Controller = HealthSource & {
@@ -66,14 +80,15 @@ export function createController(opts: ControllerOptions): Controller {
 
   let caps: Capabilities | null = null;
   let running: Promise<PassReport> | null = null;
-  let queued: { reasons: Set<string>; fresh: boolean } | null = null;
+  let queued: QueuedPass | null = null;
   let debounceTimer: NodeJS.Timeout | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
   let resyncTimer: NodeJS.Timeout | null = null;
   let stopped = false;
   let failures = 0;
   let firstPassSinceStart = true;
-  let firewallSuspended = false;
+  let suspension: SuspensionState = NOT_SUSPENDED;
+  const store = opts.suspensionStore ?? null;
   let firewallPending: FirewallAction | null = null;
   let frrPending = false;
   const startedAt = Date.now();
@@ -85,13 +100,70 @@ export function createController(opts: ControllerOptions): Controller {
   let blocked: string | null = null;
   const grace = createGraceTracker(config.safety.removalGraceMs);
   let graceTimer: NodeJS.Timeout | null = null;
+  /** End of the last pass that reconfigured FRR or applied the firewall (MIN_APPLY_INTERVAL). */
+  let lastApplyAt: number | null = null;
+  const gate = (): ApplyGate => ({ lastApplyAt, minApplyIntervalMs: config.safety.minApplyIntervalMs });
+
+  function setSuspension(next: SuspensionState): void {
+    suspension = next;
+    metrics.firewallSuspended.set(next.current ? 1 : 0);
+  }
+
+  /** Follow the Lease annotation: loaded after a restart, cleared by the operator, or still to be written. */
+  async function refreshSuspension(): Promise<void> {
+    if (!store) return;
+    let stored: string | null;
+    try {
+      stored = await store.read();
+    } catch (err) {
+      logger.warn({ where: store.location, error: errorMessage(err) }, "could not read the firewall suspension; keeping the current state");
+      return;
+    }
+    const { state, change } = reconcileSuspension(suspension, stored);
+    setSuspension(state);
+    const s = state.current;
+    if (change === "loaded" && s)
+      logger.warn({ where: store.location, suspendedSince: s.since, reason: s.reason, rules: s.rules, clear: store.clearCommand }, "firewall changes are suspended by an earlier lockout undo; no firewall writes until the annotation is removed");
+    if (change === "cleared") logger.info({ where: store.location }, "firewall suspension cleared by the operator; resuming firewall changes");
+    if (change === "persist") await persistSuspension();
+  }
+
+  async function persistSuspension(): Promise<void> {
+    const s = suspension.current;
+    if (!s) return;
+    if (!store) {
+      logger.warn({ suspendedSince: s.since, rules: s.rules }, "firewall suspension is kept in memory only (no Lease: LEADER_ELECTION=false); it will not survive a restart, which would repeat the change");
+      return;
+    }
+    try {
+      await store.write(encodeSuspension(s));
+      suspension = { current: s, persisted: true };
+      logger.info({ where: store.location, suspendedSince: s.since, rules: s.rules, clear: store.clearCommand }, "firewall suspension recorded; it survives restarts until the annotation is removed");
+    } catch (err) {
+      logger.error({ where: store.location, error: errorMessage(err) }, "could not record the firewall suspension; retrying on the next pass");
+    }
+  }
 
   function schedule(reason: string, fresh: boolean, delayMs: number): void {
     if (stopped) return;
-    queued ??= { reasons: new Set(), fresh: false };
-    queued.reasons.add(reason);
-    queued.fresh ||= fresh;
-    if (debounceTimer) return;
+    queued = addTrigger(queued, reason, fresh, gateDelay(Date.now(), gate()) > 0);
+    arm(delayMs);
+  }
+
+  /** Start the timer for the queued pass (unless one runs): the later of `requestedMs` and the apply gate. */
+  function arm(requestedMs: number): void {
+    if (debounceTimer || !queued || stopped) return;
+    const now = Date.now();
+    const { delayMs, rateLimitedMs } = passStartDelay(now, requestedMs, gate());
+    if (rateLimitedMs > 0) {
+      queued = addRateLimit(queued, rateLimitedMs);
+      metrics.rateLimited.inc();
+      metrics.rateLimitedSeconds.inc(rateLimitedMs / 1000);
+      logger.info(
+        { trigger: [...queued.reasons].join(", "), deferMs: rateLimitedMs, minApplyIntervalMs: config.safety.minApplyIntervalMs, lastApplyAgoMs: lastApplyAt === null ? null : now - lastApplyAt },
+        "pass deferred by MIN_APPLY_INTERVAL; changes until then are collected into it",
+      );
+    }
     debounceTimer = setTimeout(() => {
       debounceTimer = null;
       void drain();
@@ -100,23 +172,26 @@ export function createController(opts: ControllerOptions): Controller {
 
   async function drain(): Promise<void> {
     if (running || !queued || stopped) return;
+    // A pass that applied may have ended while this timer ran (runNow, or one that held the slot).
+    if (gateDelay(Date.now(), gate()) > 0) return arm(0);
     const q = queued;
     queued = null;
-    await runPass([...q.reasons].join(", "), q.fresh);
+    await runPass([...q.reasons].join(", "), q.fresh, q);
   }
 
-  function runPass(trigger: string, fresh: boolean): Promise<PassReport> {
-    const p = pass(trigger, fresh).finally(() => {
+  function runPass(trigger: string, fresh: boolean, q?: QueuedPass): Promise<PassReport> {
+    const p = pass(trigger, fresh, q).finally(() => {
       running = null;
       // Changes that arrived during the pass were queued (their debounce already ran out while
-      // this pass held the single slot): run them now.
-      if (queued && !debounceTimer) void drain();
+      // this pass held the single slot): run them as soon as the apply gate allows.
+      if (queued && !debounceTimer) arm(0);
     });
     running = p;
     return p;
   }
 
-  async function pass(trigger: string, fresh: boolean): Promise<PassReport> {
+  async function pass(trigger: string, fresh: boolean, q?: QueuedPass): Promise<PassReport> {
+    const held = q && q.rateLimitedMs > 0 ? { rateLimitedMs: Math.round(q.rateLimitedMs), heldBack: q.heldBack } : {};
     const started = performance.now();
     lastAttemptAt = Date.now();
     const endTimer = metrics.syncDuration.startTimer();
@@ -129,7 +204,7 @@ export function createController(opts: ControllerOptions): Controller {
         return finish({ trigger, result: "skipped", desired, plan, applied, error: null });
       }
       if (caps === null) {
-        const pre = await router.preflight();
+        const pre = await router.preflight({ interfaces: interfaceSettings(config) });
         caps = pre.capabilities;
         for (const w of pre.warnings) logger.warn({ warning: w }, "opnsense preflight warning");
         logger.info({ opnsense: caps.versionRange, statetype: caps.ruleStatetype, directionAny: caps.ruleDirectionAny }, "opnsense capabilities detected");
@@ -140,10 +215,15 @@ export function createController(opts: ControllerOptions): Controller {
             "this OPNsense has no state type in its filter API (24.x): asymmetric LB_CLIENT_NETWORKS entries cannot get sloppy rules and are skipped; upgrade to 25.1 or later",
           );
       }
+      await refreshSuspension();
       const view = fresh ? await cluster.listFresh() : cluster.view();
       // The router is read first: who peers at which address today, and which neighbors the
       // agent owns, are inputs of the desired state (contested addresses, last good state, grace).
       const snapshot = await router.readSnapshot(caps, { aliasNames: aliasNames(config.ownerId) });
+      // Preflight checked these once; someone may have switched FRR/BGP off since. Writing then
+      // would "succeed" while nothing takes effect, so fail the pass with preflight's words.
+      const stateProblems = routerStateProblems(snapshot.frr, snapshot.bgp);
+      if (stateProblems.length > 0) throw new PreflightError(stateProblems);
       const claim = checkClusterClaim(snapshot, config.ownerId, categoryName(config.ownerId), await cluster.clusterId());
       metrics.ownerConflict.set(claim.ok ? 0 : 1);
       if (!claim.ok) {
@@ -179,7 +259,7 @@ export function createController(opts: ControllerOptions): Controller {
         logger,
         dryRun: config.dryRun,
         categoryName: want.categoryName,
-        firewallSuspended,
+        firewallSuspended: suspension.current !== null,
         firewallPending,
         frrPending,
         ...(opts.reachability ? { reachability: opts.reachability } : {}),
@@ -187,16 +267,24 @@ export function createController(opts: ControllerOptions): Controller {
         onApply: (s) => metrics.applies.inc({ subsystem: s }),
       });
       applied = outcome;
+      if (appliedSomething(outcome)) lastApplyAt = Date.now();
       if (firewallPending && !outcome.firewallPending) logger.info({ action: firewallPending }, "firewall changes from an earlier pass applied");
       firewallPending = outcome.firewallPending;
       frrPending = outcome.frrPending;
       if (frrPending) logger.warn({}, "BGP neighbors are saved but FRR was not reconfigured yet; the next pass does it");
       if (firewallPending) logger.warn({ action: firewallPending }, "firewall changes are saved but not applied yet; the next pass applies them");
-      if (outcome.lockout) firewallSuspended = true;
-      if (firewallSuspended && !outcome.lockout)
-        logger.error({}, "firewall changes are suspended after a lockout undo; fix the rule settings and restart the agent");
-      const result = passResult(outcome);
-      const fields = summaryFields(want, steps, outcome, performance.now() - started, trigger);
+      if (outcome.lockout) {
+        setSuspension(suspend(new Date(), outcome.lockout.detail, outcome.lockout.rules));
+        await persistSuspension();
+      } else if (suspension.current)
+        logger.error(
+          { suspendedSince: suspension.current.since, rules: suspension.current.rules, clear: store?.clearCommand ?? "restart the agent" },
+          "firewall changes are suspended after a lockout undo; fix the rule settings, then clear the suspension",
+        );
+      const suspended = suspension.current !== null;
+      // While suspended, new nodes get neighbors but no firewall access: never call that a success.
+      const result = suspended && passResult(outcome) === "success" ? "partial" : passResult(outcome);
+      const fields = { ...summaryFields(want, steps, outcome, performance.now() - started, trigger), result, ...(suspended ? { firewallSuspended: true } : {}), ...held };
       if (outcome.aborted) {
         routerHealthy = false;
         caps = null;
@@ -212,7 +300,7 @@ export function createController(opts: ControllerOptions): Controller {
       for (const reason of ["invalid-input", "removal-grace", "deletion-guard"] as const)
         metrics.heldNeighbors.set({ reason }, want.held.filter((h) => h.reason === reason).length);
       updateManaged(want);
-      return finish({ trigger, result, desired: want, plan: steps, applied: outcome, error: outcome.aborted });
+      return finish({ trigger, result, desired: want, plan: steps, applied: outcome, error: outcome.aborted, ...held, ...(suspended ? { firewallSuspended: true } : {}) });
     } catch (err) {
       const message = errorMessage(err);
       lastError = message;
@@ -319,6 +407,12 @@ export function createController(opts: ControllerOptions): Controller {
     },
     ready() {
       if (!isLeader()) return { ok: true, detail: "standby: another replica holds the leader lease" };
+      const s = suspension.current;
+      if (s)
+        return {
+          ok: false,
+          detail: `firewall changes suspended${s.since ? ` since ${s.since}` : ""} after a lockout undo (${s.reason}${s.rules.length ? `; rules: ${s.rules.join(", ")}` : ""}); fix the rule settings, then ${store ? `clear it: ${store.clearCommand}` : "restart the agent"}`,
+        };
       if (blocked !== null) return { ok: false, detail: blocked };
       if (lastSuccessAt === null) return { ok: false, detail: lastError ? `no successful sync yet: ${lastError}` : "no successful sync yet" };
       if (!routerHealthy) return { ok: false, detail: `OPNsense not usable: ${lastError ?? "unknown error"}` };

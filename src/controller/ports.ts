@@ -14,3 +14,17 @@ export type ClusterSource = {
   /** The kube-system namespace UID, or null when unreadable. */
   clusterId(): Promise<string | null>;
 };
+
+/**
+ * Where a firewall suspension outlives the process (the Lease annotation). Values are opaque
+ * strings here; the controller encodes them.
+ */
+export type SuspensionStore = {
+  /** For logs, e.g. `lease kube-system/opnsense-bgp-agent`. */
+  readonly location: string;
+  /** The command that clears it, for logs and /readyz. */
+  readonly clearCommand: string;
+  /** The annotation's value, null when absent. */
+  read(): Promise<string | null>;
+  write(value: string): Promise<void>;
+};

@@ -12,7 +12,7 @@ import * as frr from "./frr-service.ts";
 import type { FrrServiceStatus } from "./frr-service.ts";
 import { deriveCapabilities, fetchNeighborTemplate, fetchRuleTemplate, hasPeerGroups } from "./capabilities.ts";
 import { runPreflight } from "./preflight.ts";
-import type { PreflightResult } from "./preflight.ts";
+import type { InterfaceSetting, PreflightResult } from "./preflight.ts";
 import { readSnapshot } from "./snapshot.ts";
 import type { SnapshotOptions } from "./snapshot.ts";
 
@@ -23,7 +23,8 @@ export type OpnsenseClientOptions = HttpOptions & {
 
 export type OpnsenseClient = {
   probeCapabilities(): Promise<Capabilities>;
-  preflight(): Promise<PreflightResult>;
+  /** `checks.interfaces`: settings naming interfaces, reported as problems when OPNsense does not offer them. */
+  preflight(checks?: { readonly interfaces?: readonly InterfaceSetting[] }): Promise<PreflightResult>;
   readSnapshot(caps: Capabilities, opts: SnapshotOptions): Promise<RouterSnapshot>;
 
   createNeighbor(spec: NeighborSpec, ctx: NeighborWriteContext): Promise<string>;
@@ -71,8 +72,8 @@ export function createOpnsenseClient(opts: OpnsenseClientOptions): OpnsenseClien
 
   return {
     probeCapabilities,
-    async preflight() {
-      const result = await runPreflight(http, { url: http.baseUrl, tlsInsecure: opts.tlsInsecure === true });
+    async preflight(checks) {
+      const result = await runPreflight(http, { url: http.baseUrl, tlsInsecure: opts.tlsInsecure === true, ...(checks?.interfaces ? { interfaces: checks.interfaces } : {}) });
       lastCaps = result.capabilities;
       return result;
     },

@@ -4,7 +4,7 @@
  * can act on. Only problems that make every further call pointless (unreachable, TLS,
  * 401) stop the check early.
  */
-import type { Capabilities } from "../domain/types.ts";
+import type { BgpGeneral, Capabilities, FrrGeneral } from "../domain/types.ts";
 import { OpnsenseError, PreflightError } from "./errors.ts";
 import type { Http } from "./http.ts";
 import { EP as BGP_EP, isValidAsn, readBgpModel, readGeneral } from "./bgp.ts";
@@ -13,10 +13,67 @@ import { EP as CATEGORY_EP } from "./category.ts";
 import { EP as ALIAS_EP } from "./alias.ts";
 import { deriveCapabilities, fetchNeighborTemplate, fetchRuleTemplate, hasPeerGroups } from "./capabilities.ts";
 import { describePrivilege, privilegeFor } from "./privileges.ts";
+import { optionKeys } from "./codec.ts";
 
-export type PreflightResult = { readonly capabilities: Capabilities; readonly warnings: string[] };
+/** The interface keys OPNsense offers, from the option lists of the templates preflight reads. */
+export type OfferedInterfaces = {
+  /** `interface` options of `filter/getRule` (rules). */
+  readonly rule: readonly string[];
+  /** `updatesource` options of `quagga/bgp/getNeighbor`; empty when the template has no such field. */
+  readonly updateSource: readonly string[];
+};
 
-export type PreflightOptions = { readonly url: string; readonly tlsInsecure: boolean };
+/** A setting that names an OPNsense interface, e.g. `{ setting: "FIREWALL_INTERFACE", value: "lan", offeredBy: "rule" }`. */
+export type InterfaceSetting = { readonly setting: string; readonly value: string; readonly offeredBy: keyof OfferedInterfaces };
+
+export type PreflightResult = { readonly capabilities: Capabilities; readonly warnings: string[]; readonly interfaces: OfferedInterfaces };
+
+export type PreflightOptions = {
+  readonly url: string;
+  readonly tlsInsecure: boolean;
+  /** Settings to check against the offered interfaces (a wrong one would otherwise surface only as a write's "Option not in list."). */
+  readonly interfaces?: readonly InterfaceSetting[];
+};
+
+/**
+ * FRR/BGP states in which API neighbors cannot take effect. Shared by preflight and every pass
+ * (someone may switch BGP off while the agent runs), so both say the same thing.
+ */
+export function frrProblems(general: FrrGeneral): string[] {
+  const out: string[] = [];
+  if (!general.enabled) out.push("FRR is disabled (general.enabled=0): enable it under Routing ▸ General, otherwise no BGP neighbor can take effect.");
+  if (general.manualConfig) out.push("FRR runs in manual configuration mode (general.manual_config=1): frr.conf is not generated from the GUI/API, so neighbors written by this agent would have no effect; switch manual configuration off under Routing ▸ General.");
+  return out;
+}
+
+export function bgpProblems(bgp: BgpGeneral): string[] {
+  const out: string[] = [];
+  if (!bgp.enabled) out.push("BGP is disabled (bgp.enabled=0): enable it under Routing ▸ BGP.");
+  if (!isValidAsn(bgp.asNumber)) out.push(`The local BGP AS number is not set or invalid (bgp.asnumber=${bgp.asNumber ?? "empty"}): set it under Routing ▸ BGP.`);
+  return out;
+}
+
+export function routerStateProblems(frr: FrrGeneral, bgp: BgpGeneral): string[] {
+  return [...frrProblems(frr), ...bgpProblems(bgp)];
+}
+
+export function offeredInterfaces(ruleTemplate: Readonly<Record<string, unknown>>, neighborTemplate: Readonly<Record<string, unknown>>): OfferedInterfaces {
+  const keys = (v: unknown) => optionKeys(v).filter((k) => k !== "").sort();
+  return { rule: keys(ruleTemplate["interface"]), updateSource: keys(neighborTemplate["updatesource"]) };
+}
+
+/** One sentence per setting whose interface OPNsense does not offer; an empty offer list cannot be checked and passes. */
+export function interfaceProblems(wanted: readonly InterfaceSetting[], offered: OfferedInterfaces): string[] {
+  const out: string[] = [];
+  for (const w of wanted) {
+    const list = offered[w.offeredBy];
+    if (list.length === 0) continue;
+    for (const name of w.value.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+      if (!list.includes(name)) out.push(`${w.setting}: "${name}" is not an interface of this OPNsense (offered: ${list.join(", ")})`);
+    }
+  }
+  return out;
+}
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: OpnsenseError };
 
@@ -73,10 +130,8 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
     else problems.push(genericSentence(e));
   };
 
-  if (general.ok) {
-    if (!general.value.enabled) problems.push("FRR is disabled (general.enabled=0): enable it under Routing ▸ General, otherwise no BGP neighbor can take effect.");
-    if (general.value.manualConfig) problems.push("FRR runs in manual configuration mode (general.manual_config=1): frr.conf is not generated from the GUI/API, so neighbors written by this agent would have no effect; switch manual configuration off under Routing ▸ General.");
-  } else noteQuagga(general.error);
+  if (general.ok) problems.push(...frrProblems(general.value));
+  else noteQuagga(general.error);
 
   // Everything else is independent: ask in parallel, report in a fixed order.
   const [bgp, neighborTpl, peerGroups, ruleTpl, alias, category, aliasUtil] = await Promise.all([
@@ -90,10 +145,7 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
   ]);
 
   for (const o of [bgp, neighborTpl, peerGroups]) if (o && !o.ok) noteQuagga(o.error);
-  if (bgp?.ok) {
-    if (!bgp.value.bgp.enabled) problems.push("BGP is disabled (bgp.enabled=0): enable it under Routing ▸ BGP.");
-    if (!isValidAsn(bgp.value.bgp.asNumber)) problems.push(`The local BGP AS number is not set or invalid (bgp.asnumber=${bgp.value.bgp.asNumber ?? "empty"}): set it under Routing ▸ BGP.`);
-  }
+  if (bgp?.ok) problems.push(...bgpProblems(bgp.value.bgp));
   if (!ruleTpl.ok) {
     if (ruleTpl.error.kind === "permission") problems.push(permissionSentence(ruleTpl.error));
     else if (ruleTpl.error.kind === "not-found") problems.push(`The MVC firewall rule API is missing (404 on /api/${ruleTpl.error.endpoint}): OPNsense 24.1 or later is required.`);
@@ -111,6 +163,9 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
     );
   }
 
+  const interfaces = offeredInterfaces(ruleTpl.ok ? ruleTpl.value : {}, neighborTpl?.ok ? neighborTpl.value : {});
+  problems.push(...interfaceProblems(opts.interfaces ?? [], interfaces));
+
   if (problems.length > 0 || !bgp?.ok || !neighborTpl?.ok || !peerGroups?.ok || !ruleTpl.ok) {
     if (problems.length === 0) problems.push(`Capability probe of ${BGP_EP.getNeighbor} did not complete.`);
     throw new PreflightError(problems, warnings);
@@ -124,5 +179,5 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
   });
   if (capabilities.neighborFields.length > 0 && !capabilities.neighborFields.includes("remote_as_mode")) warnings.push("os-frr is older than 1.44: on versions before 1.43 every FRR apply restarts FRR and drops all BGP sessions, so changes are batched into one apply.");
   if (!capabilities.frrRendersDescription) warnings.push("os-frr is older than 1.52: neighbor descriptions are not rendered into frr.conf, so the running-config check can compare only addresses and remote AS.");
-  return { capabilities, warnings };
+  return { capabilities, warnings, interfaces };
 }

@@ -94,5 +94,20 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     help: "1 when the agent links an inbound prefix list on its neighbors (BGP_ACCEPT_PREFIXES), 0 when any route is accepted",
     registers: [registry],
   });
-  return { registry, buildInfo, leader, heldNeighbors, deletionGuard, ownerConflict, routeFilter, syncTotal, syncDuration, managedObjects, opnsenseRequests, conflicts, problems, lastSuccess, writes, applies };
+    const rateLimited = new Counter({
+    name: `${P}rate_limited_total`,
+    help: "Passes held back by MIN_APPLY_INTERVAL (changes collected into one later pass)",
+    registers: [registry],
+  });
+  const rateLimitedSeconds = new Counter({
+    name: `${P}rate_limited_seconds_total`,
+    help: "Total time passes were held back by MIN_APPLY_INTERVAL",
+    registers: [registry],
+  });
+  const firewallSuspended = new Gauge({
+    name: `${P}firewall_suspended`,
+    help: "1 while firewall changes are suspended after a lockout undo (cleared by removing the Lease annotation)",
+    registers: [registry],
+  });
+  return { registry, buildInfo, leader, heldNeighbors, deletionGuard, ownerConflict, routeFilter, syncTotal, syncDuration, managedObjects, opnsenseRequests, conflicts, problems, lastSuccess, writes, applies, rateLimited, rateLimitedSeconds, firewallSuspended };
 }

@@ -88,15 +88,41 @@ describe("OPNsense faults", () => {
     expect(w.logs.text()).toMatch(/filter\/get/);
   });
 
-  it("a validation failure on one object is reported with OPNsense's field message; the rest syncs", async () => {
-    w = await startWorld({ agent: false, env: { FIREWALL_INTERFACE: "opt9" } });
+  it("an interface OPNsense does not offer is a preflight failure naming the setting; /readyz shows it; nothing is written", async () => {
+    w = await startWorld({ agent: false, env: { FIREWALL_INTERFACE: "lan2", BGP_UPDATE_SOURCE: "vlan20" } });
     w.addWorker("worker-1", "10.0.20.11");
     await w.startAgent();
-    await w.settle(() => neighbors(w.sim).length === 1 && w.sim.control.running().frr.neighbors.length === 1, "neighbor synced");
-    await waitFor(() => w.logs.withMsg("opnsense write failed").length > 0, "write failure logged");
-    const failure = w.logs.withMsg("opnsense write failed")[0];
-    expect(String(failure?.["error"])).toMatch(/rule\.interface/);
+    await waitFor(() => w.logs.withMsg("opnsense preflight failed").length >= 2, "preflight failures logged");
+    const errors = w.logs.withMsg("opnsense preflight failed").map((e) => String(e["error"]));
+    expect(errors).toContain('FIREWALL_INTERFACE: "lan2" is not an interface of this OPNsense (offered: lan, opt1, wan)');
+    expect(errors).toContain('BGP_UPDATE_SOURCE: "vlan20" is not an interface of this OPNsense (offered: lan, opt1, wan)');
+    const r = await readyz(w);
+    expect(r.status).toBe(503);
+    expect(r.text).toContain('FIREWALL_INTERFACE: "lan2" is not an interface of this OPNsense');
+    expect(w.sim.control.requests().filter((q) => q.method === "POST")).toEqual([]);
+    expect(neighbors(w.sim)).toEqual([]);
     expect(rules(w.sim)).toEqual([]);
+  });
+
+  it("BGP switched off while the agent runs: the next pass fails saying so, /readyz says why, and it recovers when BGP is back", async () => {
+    w = await startWorld({ agent: false });
+    w.addWorker("worker-1", "10.0.20.11");
+    await w.startAgent();
+    await w.settle(() => neighbors(w.sim).length === 1, "first node");
+    expect((await readyz(w)).status).toBe(200);
+    w.sim.control.setBgp({ enabled: "0" });
+    const failed = w.nextPass();
+    w.addWorker("worker-2", "10.0.20.12");
+    const report = await failed;
+    expect(report.result).toBe("error");
+    expect(report.error).toContain("BGP is disabled (bgp.enabled=0): enable it under Routing ▸ BGP.");
+    expect(neighbors(w.sim)).toHaveLength(1);
+    const r = await readyz(w);
+    expect(r.status).toBe(503);
+    expect(r.text).toContain("BGP is disabled");
+    w.sim.control.setBgp({ enabled: "1" });
+    await w.settle(() => neighbors(w.sim).length === 2, "second node once BGP is back (retry)");
+    await waitFor(async () => (await readyz(w)).status === 200, "ready again");
   });
 });
 

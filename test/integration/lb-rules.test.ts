@@ -156,13 +156,21 @@ describe("LB rules: safety", () => {
 });
 
 describe("LB rules: bad input", () => {
-  it("an interface OPNsense does not have fails for that entry only, naming the entry", async () => {
+  it("an interface OPNsense does not have is a preflight failure naming the entry", async () => {
     w = await lbWorld("26.1", { LB_CLIENT_NETWORKS: `${ASYM_LAN}; interface=opt9 source=192.168.50.0/24` });
+    await w.startAgent();
+    await waitFor(() => w.logs.withMsg("opnsense preflight failed").length > 0, "preflight failure");
+    expect(w.logs.withMsg("opnsense preflight failed")[0]?.["error"]).toBe('LB_CLIENT_NETWORKS entry 2: "opt9" is not an interface of this OPNsense (offered: lan, opt1, wan)');
+    expect(lbRules(w)).toEqual([]);
+  });
+
+  it("a source OPNsense rejects fails for that entry only, naming the entry", async () => {
+    w = await lbWorld("26.1", { LB_CLIENT_NETWORKS: `${ASYM_LAN}; interface=opt1 source=no_such_alias` });
     await w.startAgent();
     await w.settle(() => lbRules(w).length === 1 && w.logs.withMsg("opnsense write failed").length > 0, "entry 1 synced, entry 2 failed");
     const failure = w.logs.withMsg("opnsense write failed")[0];
     expect(failure).toMatchObject({ setting: "LB_CLIENT_NETWORKS entry 2" });
-    expect(String(failure?.["error"])).toMatch(/rule\.interface/);
+    expect(String(failure?.["error"])).toMatch(/source_net/);
     expect(lbRules(w)[0]).toMatchObject({ interface: "lan", direction: "any" });
     expect(rules(w.sim).some((r) => r["destination_port"] === "179")).toBe(true);
   });

@@ -58,6 +58,8 @@ export function baseEnv(sim: Simulator, extra: Record<string, string> = {}): Rec
     BGP_REMOTE_ASN: "64555",
     BGP_UPDATE_SOURCE: "lan",
     DEBOUNCE: "50ms",
+    // Most tests make change after change and wait for each; the rate-limit tests set their own.
+    MIN_APPLY_INTERVAL: "0s",
     SYNC_INTERVAL: "1h",
     LEADER_ELECTION: "false",
     LOG_LEVEL: "debug",
@@ -105,6 +107,8 @@ export async function startWorld(o: { version?: SimVersion; env?: Record<string,
           reachability: { checkTimeoutMs: 300, attempts: 2, intervalMs: 50, undoDeadlineMs: 5000 },
           informerRestartBackoffMs: { initial: 50, max: 200 },
           defaultMetrics: false,
+          // Tests that turn LEADER_ELECTION on (the Lease carries the firewall suspension) want fast rounds.
+          ...(world.config.leaderElection ? { leaderElection: { leaseDurationMs: 1000, renewDeadlineMs: 700, retryPeriodMs: 100, namespace: "kube-system" } } : {}),
           onPass: (r) => {
             reports.push(r);
             for (const w of waiters.splice(0)) w(r);

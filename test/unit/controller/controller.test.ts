@@ -2,7 +2,7 @@ import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ClusterView } from "../../../src/cluster/types.ts";
 import { createController, type Controller, type PassReport } from "../../../src/controller/controller.ts";
-import type { ClusterSource, Router } from "../../../src/controller/ports.ts";
+import type { ClusterSource, Router, SuspensionStore } from "../../../src/controller/ports.ts";
 import type { RouterSnapshot } from "../../../src/domain/types.ts";
 import { createMetrics } from "../../../src/server/metrics.ts";
 import { CAPS, makeConfig, node } from "../desired/fixtures.ts";
@@ -12,13 +12,24 @@ import { snapshot } from "../plan/helpers.ts";
  * The loop's timing rules with a stub router and cluster (the unit under test is the controller;
  * desired, plan and apply are the real pure code). Fake timers make intervals deterministic.
  */
-function harness(opts: { syncInterval?: string; debounce?: string; failReads?: () => Error | null; gate?: () => Promise<void> } = {}) {
-  const config = makeConfig({ SYNC_INTERVAL: opts.syncInterval ?? "1m", DEBOUNCE: opts.debounce ?? "2s" });
+function harness(
+  opts: {
+    syncInterval?: string;
+    debounce?: string;
+    minApplyInterval?: string;
+    failReads?: () => Error | null;
+    gate?: () => Promise<void>;
+    reachable?: () => boolean;
+    store?: SuspensionStore;
+  } = {},
+) {
+  const config = makeConfig({ SYNC_INTERVAL: opts.syncInterval ?? "1m", DEBOUNCE: opts.debounce ?? "2s", MIN_APPLY_INTERVAL: opts.minApplyInterval ?? "0s" });
   let view: ClusterView = { nodes: [node("worker-1", "10.0.20.11")], services: [] };
   const reads: string[] = [];
+  const firewallCalls: string[] = [];
   const state: { snap: RouterSnapshot } = { snap: snapshot({}, CAPS["26.1"]) };
   const router = {
-    preflight: async () => ({ capabilities: CAPS["26.1"], warnings: [] }),
+    preflight: async () => ({ capabilities: CAPS["26.1"], warnings: [], interfaces: { rule: ["lan", "opt1", "wan"], updateSource: ["lan", "opt1", "wan"] } }),
     readSnapshot: async () => {
       reads.push(`snapshot@${Date.now()}`);
       await opts.gate?.();
@@ -35,17 +46,20 @@ function harness(opts: { syncInterval?: string; debounce?: string; failReads?: (
     createAlias: async () => "a1",
     updateAlias: async () => undefined,
     deleteAlias: async () => undefined,
-    createRule: async () => "r1",
+    createRule: async () => {
+      firewallCalls.push("createRule");
+      return "r1";
+    },
     updateRule: async () => undefined,
     deleteRule: async () => undefined,
     createCategory: async () => "c1",
     reconfigureFrr: async () => undefined,
     frrStatus: async () => "running" as const,
-    reloadAliases: async () => undefined,
-    applyFilter: async () => undefined,
+    reloadAliases: async () => void firewallCalls.push("reloadAliases"),
+    applyFilter: async () => void firewallCalls.push("applyFilter"),
     savepoint: async () => null,
     cancelRollback: async () => undefined,
-    checkReachable: async () => true,
+    checkReachable: async () => opts.reachable?.() ?? true,
   } satisfies Router;
   const fresh: boolean[] = [];
   const cluster: ClusterSource = {
@@ -60,17 +74,19 @@ function harness(opts: { syncInterval?: string; debounce?: string; failReads?: (
     clusterId: async () => "cluster-a",
   };
   const reports: PassReport[] = [];
+  const metrics = createMetrics({ defaultMetrics: false });
   const controller: Controller = createController({
     config,
     router,
     cluster,
     logger: pino({ level: "silent" }),
-    metrics: createMetrics({ defaultMetrics: false }),
+    metrics,
     retryBackoffMs: { initial: 1000, max: 8000 },
     reachability: { checkTimeoutMs: 1, attempts: 1, intervalMs: 1, undoDeadlineMs: 1 },
     onPass: (r) => reports.push(r),
+    ...(opts.store ? { suspensionStore: opts.store } : {}),
   });
-  return { controller, reports, reads, fresh, setView: (v: ClusterView) => (view = v) };
+  return { controller, reports, reads, fresh, metrics, state, firewallCalls, setView: (v: ClusterView) => (view = v) };
 }
 
 beforeEach(() => {
@@ -181,5 +197,172 @@ describe("controller loop", () => {
     h.controller.trigger("late");
     await vi.advanceTimersByTimeAsync(5 * 60_000);
     expect(h.reports).toHaveLength(n);
+  });
+});
+
+/**
+ * MIN_APPLY_INTERVAL. The stub router's snapshot never changes, so every pass writes and applies:
+ * each pass is one FRR reconfigure plus one firewall apply, the worst case the gate must bound.
+ */
+describe("controller rate limit (MIN_APPLY_INTERVAL)", () => {
+  const startTimes = (h: ReturnType<typeof harness>, t0: number) => h.reads.map((r) => Number(r.split("@")[1]) - t0);
+
+  it("a change every 500 ms for 30 s gives at most one applying pass per interval, each collecting the changes held back", async () => {
+    const h = harness({ debounce: "100ms", minApplyInterval: "10s", syncInterval: "1h" });
+    const t0 = Date.now();
+    h.controller.start();
+    await vi.advanceTimersByTimeAsync(10);
+    for (let i = 0; i < 60; i++) {
+      h.controller.trigger(`service changed flap-${i}`);
+      await vi.advanceTimersByTimeAsync(500);
+    }
+    await vi.advanceTimersByTimeAsync(10_000);
+    const at = startTimes(h, t0);
+    // start-up at 0, then one pass per 10 s: 30 s of flapping (+ the tail) is 4 passes, not 61.
+    expect(at.length).toBeLessThanOrEqual(30_000 / 10_000 + 2);
+    expect(at.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < at.length; i++) expect((at[i] ?? 0) - (at[i - 1] ?? 0)).toBeGreaterThanOrEqual(10_000);
+    // Every flap trigger ended up in some pass: nothing is dropped, only collected.
+    const triggers = h.reports.flatMap((r) => r.trigger.split(", "));
+    for (let i = 0; i < 60; i++) expect(triggers).toContain(`service changed flap-${i}`);
+    const held = h.reports.slice(1);
+    expect(held.every((r) => (r.rateLimitedMs ?? 0) > 0)).toBe(true);
+    expect(held.some((r) => (r.heldBack ?? 0) > 5)).toBe(true);
+    const metrics = await h.metrics.registry.getSingleMetricAsString("opnsense_bgp_agent_rate_limited_total");
+    expect(metrics).toMatch(new RegExp(`opnsense_bgp_agent_rate_limited_total ${held.length}$`, "m"));
+    await h.controller.stop();
+  });
+
+  it("a change long after the last apply is not delayed beyond its debounce", async () => {
+    const h = harness({ debounce: "100ms", minApplyInterval: "10s", syncInterval: "1h" });
+    const t0 = Date.now();
+    h.controller.start();
+    await vi.advanceTimersByTimeAsync(20_000);
+    h.controller.trigger("nodes added worker-2");
+    await vi.advanceTimersByTimeAsync(150);
+    expect(startTimes(h, t0)).toEqual([0, 20_100]);
+    expect(h.reports[1]?.rateLimitedMs).toBeUndefined();
+    await h.controller.stop();
+  });
+
+  it("the periodic resync waits for the gate, but no longer than the interval", async () => {
+    const h = harness({ debounce: "100ms", minApplyInterval: "10s", syncInterval: "1m" });
+    const t0 = Date.now();
+    h.controller.start();
+    await vi.advanceTimersByTimeAsync(56_900);
+    h.controller.trigger("nodes added worker-2"); // pass at 57 s applies; resync due at 60 s
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(startTimes(h, t0)).toEqual([0, 57_000, 67_000]);
+    expect(h.fresh).toEqual([false, false, true]);
+    expect(h.reports[2]?.rateLimitedMs).toBe(7000);
+    await h.controller.stop();
+  });
+
+  it("MIN_APPLY_INTERVAL=0 turns the gate off", async () => {
+    const h = harness({ debounce: "100ms", minApplyInterval: "0s", syncInterval: "1h" });
+    const t0 = Date.now();
+    h.controller.start();
+    await vi.advanceTimersByTimeAsync(10);
+    h.controller.trigger("a");
+    await vi.advanceTimersByTimeAsync(200);
+    h.controller.trigger("b");
+    await vi.advanceTimersByTimeAsync(200);
+    expect(startTimes(h, t0)).toEqual([0, 110, 310]);
+    await h.controller.stop();
+  });
+});
+
+describe("controller: FRR/BGP switched off while running", () => {
+  it("fails the pass with preflight's sentence, writes nothing, is not ready, and recovers when switched back on", async () => {
+    const h = harness();
+    expect((await h.controller.runNow("first")).result).toBe("success");
+    h.state.snap = snapshot({ bgp: { enabled: false, asNumber: 64512 } }, CAPS["26.1"]);
+    const r = await h.controller.runNow("nodes added worker-2");
+    expect(r.result).toBe("error");
+    expect(r.applied).toBeNull();
+    expect(r.error).toContain("BGP is disabled (bgp.enabled=0): enable it under Routing ▸ BGP.");
+    const ready = h.controller.ready();
+    expect(ready.ok).toBe(false);
+    expect(ready.detail).toContain("BGP is disabled");
+    h.state.snap = snapshot({ frr: { enabled: true, manualConfig: true } }, CAPS["26.1"]);
+    expect((await h.controller.runNow("again")).error).toContain("manual configuration mode");
+    h.state.snap = snapshot({}, CAPS["26.1"]);
+    expect((await h.controller.runNow("fixed")).result).toBe("success");
+    expect(h.controller.ready().ok).toBe(true);
+  });
+});
+
+describe("controller: firewall suspension after a lockout undo", () => {
+  function memoryStore(): SuspensionStore & { value: string | null } {
+    const s = {
+      value: null as string | null,
+      location: "lease kube-system/opnsense-bgp-agent",
+      clearCommand: "kubectl -n kube-system annotate lease opnsense-bgp-agent opnsense-bgp-agent/firewall-suspended-",
+      read: async () => s.value,
+      write: async (v: string) => {
+        s.value = v;
+      },
+    };
+    return s;
+  }
+  const suspendedMetric = async (h: ReturnType<typeof harness>) => (await h.metrics.registry.getSingleMetricAsString("opnsense_bgp_agent_firewall_suspended")).split("\n").at(-1);
+
+  it("is visible (partial, not ready, metric), survives a restart through the store, and ends when the operator clears it", async () => {
+    const store = memoryStore();
+    let reachable = false;
+    const h = harness({ store, reachable: () => reachable });
+    const locked = await h.controller.runNow("nodes added worker-1");
+    expect(locked.applied?.lockout?.rules.length).toBeGreaterThan(0);
+    expect(locked).toMatchObject({ result: "partial", firewallSuspended: true });
+    expect(JSON.parse(store.value ?? "null")).toMatchObject({ reason: expect.stringContaining("API unreachable"), rules: locked.applied?.lockout?.rules });
+    expect(h.controller.ready()).toMatchObject({ ok: false, detail: expect.stringContaining("firewall changes suspended") });
+    expect(h.controller.ready().detail).toContain(store.clearCommand);
+    expect(await suspendedMetric(h)).toBe("opnsense_bgp_agent_firewall_suspended 1");
+
+    reachable = true;
+    h.firewallCalls.length = 0;
+    expect(await h.controller.runNow("again")).toMatchObject({ result: "partial", firewallSuspended: true });
+    expect(h.firewallCalls).toEqual([]);
+
+    // A restart: a fresh controller with the same store does not repeat the change.
+    const restarted = harness({ store, reachable: () => true });
+    expect(await restarted.controller.runNow("startup")).toMatchObject({ result: "partial", firewallSuspended: true });
+    expect(restarted.firewallCalls).toEqual([]);
+    expect(restarted.controller.ready().ok).toBe(false);
+
+    store.value = null; // kubectl annotate lease … opnsense-bgp-agent/firewall-suspended-
+    const resumed = await restarted.controller.runNow("firewall suspension cleared");
+    expect(resumed.result).toBe("success");
+    expect(resumed.firewallSuspended).toBeUndefined();
+    expect(restarted.firewallCalls).toContain("createRule");
+    expect(restarted.controller.ready().ok).toBe(true);
+    expect(await suspendedMetric(restarted)).toBe("opnsense_bgp_agent_firewall_suspended 0");
+  });
+
+  it("a store that cannot be written keeps the suspension in memory and retries the write", async () => {
+    const store = memoryStore();
+    let failWrites = true;
+    const write = store.write;
+    store.write = async (v) => {
+      if (failWrites) throw new Error("apiserver down");
+      await write(v);
+    };
+    const h = harness({ store, reachable: () => false });
+    await h.controller.runNow("first");
+    expect(store.value).toBeNull();
+    expect(h.controller.ready().ok).toBe(false);
+    failWrites = false;
+    await h.controller.runNow("second");
+    expect(store.value).toContain("API unreachable");
+    expect(h.controller.ready().ok).toBe(false);
+  });
+
+  it("without a store (no leader election) the suspension lives in memory only", async () => {
+    const h = harness({ reachable: () => false });
+    await h.controller.runNow("first");
+    expect(h.controller.ready().detail).toContain("restart the agent");
+    h.firewallCalls.length = 0;
+    expect((await h.controller.runNow("second")).result).toBe("partial");
+    expect(h.firewallCalls).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { PreflightError } from "../../../src/opnsense/index.ts";
+import { PreflightError, interfaceProblems, routerStateProblems } from "../../../src/opnsense/index.ts";
 import { api, client, rejectionOf, useNock } from "./helpers.ts";
 import { bgpGet, categorySearch, generalGet, neighborTemplate, ruleTemplate } from "./fixtures/replies.ts";
 
@@ -118,5 +118,50 @@ describe("preflight", () => {
     const problems = await problemsOf(client().preflight());
     expect(problems).toHaveLength(2);
     expect(problems[1]).toMatch(/OPNsense 24\.1 or later/);
+  });
+});
+
+describe("interfaces named by settings", () => {
+  const fw = (value: string) => ({ setting: "FIREWALL_INTERFACE", value, offeredBy: "rule" as const });
+
+  test("the offered interfaces are the templates' option keys", async () => {
+    mockRouter();
+    const r = await client().preflight({ interfaces: [fw("lan")] });
+    expect(r.interfaces).toEqual({ rule: ["lan", "opt1", "wan"], updateSource: ["lan", "opt1", "wan"] });
+  });
+
+  test("every wrong interface is a problem naming its setting and the offered ones, all at once", async () => {
+    mockRouter();
+    const problems = await problemsOf(
+      client().preflight({
+        interfaces: [
+          fw("lan2"),
+          { setting: "BGP_UPDATE_SOURCE", value: "vlan20", offeredBy: "updateSource" },
+          { setting: "LB_CLIENT_NETWORKS entry 1", value: "lan", offeredBy: "rule" },
+          { setting: "LB_CLIENT_NETWORKS entry 2", value: "opt9", offeredBy: "rule" },
+        ],
+      }),
+    );
+    expect(problems).toEqual([
+      'FIREWALL_INTERFACE: "lan2" is not an interface of this OPNsense (offered: lan, opt1, wan)',
+      'BGP_UPDATE_SOURCE: "vlan20" is not an interface of this OPNsense (offered: lan, opt1, wan)',
+      'LB_CLIENT_NETWORKS entry 2: "opt9" is not an interface of this OPNsense (offered: lan, opt1, wan)',
+    ]);
+  });
+
+  test("an option list the template does not have cannot be checked and passes", () => {
+    expect(interfaceProblems([{ setting: "BGP_UPDATE_SOURCE", value: "lan", offeredBy: "updateSource" }], { rule: ["lan"], updateSource: [] })).toEqual([]);
+    expect(interfaceProblems([fw("lan,opt2")], { rule: ["lan", "opt1"], updateSource: [] })).toEqual(['FIREWALL_INTERFACE: "opt2" is not an interface of this OPNsense (offered: lan, opt1)']);
+  });
+});
+
+describe("FRR/BGP state (checked at preflight and on every pass)", () => {
+  test("each switched-off part is its own sentence, the same preflight reports", async () => {
+    expect(routerStateProblems({ enabled: true, manualConfig: false }, { enabled: true, asNumber: 64512 })).toEqual([]);
+    const all = routerStateProblems({ enabled: false, manualConfig: true }, { enabled: false, asNumber: null });
+    expect(all).toHaveLength(4);
+    expect(all[2]).toBe("BGP is disabled (bgp.enabled=0): enable it under Routing ▸ BGP.");
+    mockRouter({ "/api/quagga/bgp/get": [200, bgpGet({ maximumpaths: true, enabled: "0" })] });
+    expect(await problemsOf(client().preflight())).toContain(all[2]);
   });
 });
