@@ -84,6 +84,10 @@ async function main(): Promise<void> {
     DEBOUNCE: "300ms",
     // The demo makes one change per step and waits for it; the rate limit would only slow it down.
     MIN_APPLY_INTERVAL: "0s",
+    // …and so would the removal grace (a node that leaves keeps its neighbor this long).
+    REMOVAL_GRACE: "0s",
+    // The LB pool: the only prefixes the nodes may announce (the agent's inbound prefix list).
+    LB_ADDRESSES: "10.96.0.0/24",
     SYNC_INTERVAL: "5m",
     LEADER_ELECTION: "false",
     LOG_LEVEL: "info",

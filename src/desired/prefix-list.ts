@@ -73,8 +73,9 @@ export function desiredPrefixRows(config: Config): DesiredPrefixRow[] {
     action: "deny",
     network: "0.0.0.0/0 le 32",
   };
-  rows.push({ key: ANCHOR_ROW_KEY, uuid: anchorRowUuid(owner), spec: anchor });
-  return rows;
+  // The anchor is created first: until os-frr 1.51 the link field offers only the first row of
+  // each list name (its options are grouped by name, contract §3.7), so it must be that row.
+  return [{ key: ANCHOR_ROW_KEY, uuid: anchorRowUuid(owner), spec: anchor }, ...rows];
 }
 
 /** What every owned neighbor's `linkedPrefixlistIn` should hold. */

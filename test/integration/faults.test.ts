@@ -150,7 +150,7 @@ describe("TLS", () => {
 
 describe("bad cluster input", () => {
   it("skips nodes without an IPv4 InternalIP or with bad annotations, naming each, and syncs the rest", async () => {
-    w = await startWorld({ agent: false });
+    w = await startWorld({ agent: false, env: { BGP_ALLOWED_ASNS: "64600" } });
     w.addWorker("good", "10.0.20.11");
     w.kube.control.createNode({ name: "no-ip", labels: { "homelab/role": "worker" }, addresses: [{ type: "Hostname", address: "no-ip" }] });
     w.kube.control.createNode({ name: "v6-only", labels: { "homelab/role": "worker" }, addresses: [{ type: "InternalIP", address: "fd00::5" }] });

@@ -22,7 +22,8 @@ describe("ADOPT_EXISTING, POLICY and DRY_RUN", () => {
     await w.settle(() => w.reports.length > 0, "first pass");
     const state = w.sim.control.state().neighbors;
     expect(Object.keys(state).sort()).toEqual([handMade, otherOwner].sort());
-    expect(state[handMade]).toMatchObject({ description: "opnsense-bgp-agent:default node=worker-1", updatesource: "lan" });
+    // The adopted flag makes sure it is handed back, never deleted, when worker-1 goes.
+    expect(state[handMade]).toMatchObject({ description: "opnsense-bgp-agent:default node=worker-1 adopted", updatesource: "lan" });
     expect(state[otherOwner]?.["description"]).toBe("opnsense-bgp-agent:lab node=worker-2");
     expect(w.logs.withMsg("sync complete").at(-1)).toMatchObject({ neighbors: expect.objectContaining({ adopted: 1 }), conflicts: 1 });
   });

@@ -60,6 +60,9 @@ export function baseEnv(sim: Simulator, extra: Record<string, string> = {}): Rec
     DEBOUNCE: "50ms",
     // Most tests make change after change and wait for each; the rate-limit tests set their own.
     MIN_APPLY_INTERVAL: "0s",
+    // Removal is immediate and unguarded unless a test is about the grace or the deletion guard.
+    REMOVAL_GRACE: "0s",
+    MAX_DELETE_FRACTION: "1",
     SYNC_INTERVAL: "1h",
     LEADER_ELECTION: "false",
     LOG_LEVEL: "debug",

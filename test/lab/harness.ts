@@ -100,6 +100,7 @@ export async function startAgentWorld(lab: Lab, version: OpnVersion, env: Record
     BGP_CONNECT_TIMER: "5",
     DEBOUNCE: "100ms",
     MIN_APPLY_INTERVAL: "0s",
+    REMOVAL_GRACE: "0s",
     SYNC_INTERVAL: "1h",
     LEADER_ELECTION: "false",
     LOG_LEVEL: "debug",
