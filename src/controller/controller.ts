@@ -14,6 +14,7 @@ import type { DesiredState, RouterFacts } from "../desired/types.ts";
 import type { Plan } from "../plan/types.ts";
 import { aliasNames, categoryName } from "../domain/names.ts";
 import { neighborKey } from "../domain/ownership.ts";
+import { parseIp } from "../domain/net.ts";
 import { checkClusterClaim } from "../plan/cluster-claim.ts";
 import { makeOwner, ownedNeighborsByKey } from "../plan/ownership.ts";
 import { createGraceTracker } from "./removal-grace.ts";
@@ -72,6 +73,16 @@ export type Controller = HealthSource & {
  * that never depends on a watch being alive, backoff after failures); every pass recomputes
  * everything from a fresh read of OPNsense (level-triggered).
  */
+/** Addresses the agent knows to be the router's own: its BGP router-id and OPNSENSE_URL's host when that is an IP. */
+function routerAddresses(config: Config, bgp: { readonly routerId?: string | null }): string[] {
+  const out: string[] = [];
+  if (bgp.routerId) out.push(bgp.routerId);
+  const host = new URL(config.opnsense.url).hostname.replace(/^\[|\]$/g, "");
+  const ip = parseIp(host);
+  if (ip !== null) out.push(ip.address);
+  return out;
+}
+
 export function createController(opts: ControllerOptions): Controller {
   const { config, router, cluster, logger, metrics } = opts;
   const isLeader = opts.isLeader ?? (() => true);
@@ -232,7 +243,7 @@ export function createController(opts: ControllerOptions): Controller {
         logger.error({ trigger, result: "error", ownerId: config.ownerId, otherCluster: claim.otherCluster, error: claim.message }, "sync refused");
         return finish({ trigger, result: "error", desired, plan, applied, error: claim.message });
       }
-      const facts = routerFacts(snapshot.neighbors, view.nodes.map((n) => n.name), claim.claim);
+      const facts = { ...routerFacts(snapshot.neighbors, view.nodes.map((n) => n.name), claim.claim), routerAddresses: routerAddresses(config, snapshot.bgp) };
       const want: DesiredState = computeDesired(view, config, caps, facts);
       desired = want;
       for (const p of want.problems) logger.warn({ [p.kind]: p.object, error: p.message }, "input problem; object skipped");

@@ -18,7 +18,7 @@ import { retainNeighbors } from "./retention.ts";
 export function computeDesired(view: ClusterView, config: Config, caps: Capabilities, facts: RouterFacts): DesiredState {
   const prefixLink = desiredPrefixLink(config);
   const holderOfAddress = new Map([...facts.ownedNeighbors].map(([key, n]) => [n.address, key] as const));
-  const bgp = desiredNeighbors(view.nodes, config, caps, { holderOfAddress, prefixLink });
+  const bgp = desiredNeighbors(view.nodes, config, caps, { holderOfAddress, prefixLink, routerAddresses: facts.routerAddresses ?? [] });
   const kept = retainNeighbors(bgp.neighbors, bgp, facts, config, prefixLink);
   const lb = desiredLb(view.services, config, caps);
   const nodes = nodeAlias(kept.neighbors, config, facts.clusterClaim);

@@ -28,7 +28,7 @@ function firstInternalIpv4(node: NodeView): string | null {
 type Candidate = { readonly node: NodeView; readonly key: string; readonly address: string; readonly annotated: boolean; readonly remoteAs: number };
 
 /** A node's requested peering, or the messages saying why it cannot have one. */
-function candidate(node: NodeView, key: string, config: Config): Candidate | { readonly problems: readonly string[] } {
+function candidate(node: NodeView, key: string, config: Config, routerAddresses: readonly string[]): Candidate | { readonly problems: readonly string[] } {
   const problems: string[] = [];
   let address: string | null = null;
   const annotated = node.annotations[ANNOTATION_ADDRESS];
@@ -48,7 +48,7 @@ function candidate(node: NodeView, key: string, config: Config): Candidate | { r
     }
   }
   if (address !== null) {
-    const refusal = peeringAddressRefusal(address, config);
+    const refusal = peeringAddressRefusal(address, config, routerAddresses);
     if (refusal !== null) problems.push(`peering address refused: ${refusal}`);
   }
   let remoteAs = config.bgp.remoteAsn;
@@ -76,7 +76,7 @@ export function desiredNeighbors(
   nodes: readonly NodeView[],
   config: Config,
   caps: Capabilities,
-  facts: { readonly holderOfAddress: ReadonlyMap<string, string>; readonly prefixLink: string },
+  facts: { readonly holderOfAddress: ReadonlyMap<string, string>; readonly prefixLink: string; readonly routerAddresses?: readonly string[] },
 ): NeighborsResult {
   const problems: Problem[] = [];
   const invalidKeys = new Set<string>();
@@ -119,7 +119,7 @@ export function desiredNeighbors(
         continue;
       }
     }
-    const c = candidate(node, key, config);
+    const c = candidate(node, key, config, facts.routerAddresses ?? []);
     if ("problems" in c) {
       for (const message of c.problems) refuse(node, key, message);
       continue;

@@ -7,11 +7,12 @@ import { specialAddressReason } from "../domain/address-class.ts";
 import { networkContains, parseIp, parseNetwork } from "../domain/net.ts";
 
 /** Why `address` may not be a peering address, or null when it may. */
-export function peeringAddressRefusal(address: string, config: Config): string | null {
+export function peeringAddressRefusal(address: string, config: Config, routerAddresses: readonly string[] = []): string | null {
   const ip = parseIp(address);
   if (ip === null) return `${address} is not an IP address`;
   const special = specialAddressReason(ip);
   if (special !== null) return `${address} is ${special}, never a node's address`;
+  if (routerAddresses.includes(ip.address)) return `${address} is the router's own address`;
   const lb = [...config.bgp.acceptPrefixes, ...config.lb.addresses].find((p) => {
     const net = parseNetwork(p);
     return net !== null && networkContains(net, ip);

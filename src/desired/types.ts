@@ -37,6 +37,8 @@ export type RouterFacts = {
   readonly inGrace: ReadonlySet<string>;
   /** `cluster=<id>` written into the node alias description; null keeps what the alias says. */
   readonly clusterClaim: string | null;
+  /** The router's own addresses as far as the agent knows them (BGP router-id, OPNSENSE_URL's IP): never a peer. */
+  readonly routerAddresses?: readonly string[];
 };
 
 export type DesiredState = {

@@ -122,7 +122,12 @@ export type Capabilities = {
 
 /** FRR general settings that decide whether API neighbors can take effect at all. */
 export type FrrGeneral = { readonly enabled: boolean; readonly manualConfig: boolean };
-export type BgpGeneral = { readonly enabled: boolean; readonly asNumber: number | null };
+export type BgpGeneral = {
+  readonly enabled: boolean;
+  readonly asNumber: number | null;
+  /** `bgp router-id` when set (one of the router's own addresses), else null. */
+  readonly routerId?: string | null;
+};
 
 /** What FRR runs right now (after the last reconfigure), parsed from its running configuration. */
 export type FrrRunning = {

@@ -105,7 +105,11 @@ export function parseBgpModel(reply: unknown): BgpModel {
     const neighborsContainer = "neighbors" in bgp ? readObj(bgp.neighbors, "bgp.neighbors") : {};
     const neighbors = "neighbor" in neighborsContainer ? readItems(neighborsContainer.neighbor, "bgp.neighbors.neighbor").map(([uuid, n]) => parseNeighbor(uuid, n, names)) : [];
     return {
-      bgp: { enabled: readBool(bgp.enabled, "bgp.enabled"), asNumber: readInt(bgp.asnumber, "bgp.asnumber") },
+      bgp: {
+        enabled: readBool(bgp.enabled, "bgp.enabled"),
+        asNumber: readInt(bgp.asnumber, "bgp.asnumber"),
+        routerId: readString(bgp.routerid, "bgp.routerid").trim() || null,
+      },
       neighbors,
       peerGroups,
       prefixRows: parsePrefixRows(bgp),
