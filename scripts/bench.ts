@@ -89,7 +89,7 @@ function pureMiddle(): void {
   const snapshot: RouterSnapshot = {
     capabilities: caps,
     frr: { enabled: true, manualConfig: false },
-    bgp: { enabled: true, asNumber: 64555 },
+    bgp: { enabled: true, asNumber: 64555, routerId: null },
     neighbors: desired.neighbors.map((d, i): Neighbor => ({ ...d.spec, uuid: `n-${i}` })),
     peerGroups: [],
     prefixRows: desired.prefixRows.map((r, i): PrefixRow => ({ ...r.spec, uuid: r.uuid ?? `p-${i}` })),

@@ -74,7 +74,7 @@ export type Controller = HealthSource & {
  * everything from a fresh read of OPNsense (level-triggered).
  */
 /** Addresses the agent knows to be the router's own: its BGP router-id and OPNSENSE_URL's host when that is an IP. */
-function routerAddresses(config: Config, bgp: { readonly routerId?: string | null }): string[] {
+function routerAddresses(config: Config, bgp: { readonly routerId: string | null }): string[] {
   const out: string[] = [];
   if (bgp.routerId) out.push(bgp.routerId);
   const host = new URL(config.opnsense.url).hostname.replace(/^\[|\]$/g, "");

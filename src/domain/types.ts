@@ -126,7 +126,7 @@ export type BgpGeneral = {
   readonly enabled: boolean;
   readonly asNumber: number | null;
   /** `bgp router-id` when set (one of the router's own addresses), else null. */
-  readonly routerId?: string | null;
+  readonly routerId: string | null;
 };
 
 /** What FRR runs right now (after the last reconfigure), parsed from its running configuration. */

@@ -276,7 +276,7 @@ describe("controller: FRR/BGP switched off while running", () => {
   it("fails the pass with preflight's sentence, writes nothing, is not ready, and recovers when switched back on", async () => {
     const h = harness();
     expect((await h.controller.runNow("first")).result).toBe("success");
-    h.state.snap = snapshot({ bgp: { enabled: false, asNumber: 64512 } }, CAPS["26.1"]);
+    h.state.snap = snapshot({ bgp: { enabled: false, asNumber: 64512, routerId: null } }, CAPS["26.1"]);
     const r = await h.controller.runNow("nodes added worker-2");
     expect(r.result).toBe("error");
     expect(r.applied).toBeNull();

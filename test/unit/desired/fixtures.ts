@@ -20,7 +20,7 @@ export function makeConfig(env: Env = {}): Config {
   return r.config;
 }
 
-const NEIGHBOR_FIELDS = ["enabled", "description", "address", "remoteas", "updatesource", "password", "multihop", "bfd", "keepalive", "holddown", "connecttimer", "peergroup"];
+const NEIGHBOR_FIELDS = ["enabled", "description", "address", "remoteas", "updatesource", "password", "multihop", "bfd", "keepalive", "holddown", "connecttimer", "peergroup", "linkedPrefixlistIn"];
 
 export type Version = "24.1" | "24.7" | "25.1" | "25.7" | "26.1" | "26.7";
 

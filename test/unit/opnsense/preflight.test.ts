@@ -157,8 +157,8 @@ describe("interfaces named by settings", () => {
 
 describe("FRR/BGP state (checked at preflight and on every pass)", () => {
   test("each switched-off part is its own sentence, the same preflight reports", async () => {
-    expect(routerStateProblems({ enabled: true, manualConfig: false }, { enabled: true, asNumber: 64512 })).toEqual([]);
-    const all = routerStateProblems({ enabled: false, manualConfig: true }, { enabled: false, asNumber: null });
+    expect(routerStateProblems({ enabled: true, manualConfig: false }, { enabled: true, asNumber: 64512, routerId: null })).toEqual([]);
+    const all = routerStateProblems({ enabled: false, manualConfig: true }, { enabled: false, asNumber: null, routerId: null });
     expect(all).toHaveLength(4);
     expect(all[2]).toBe("BGP is disabled (bgp.enabled=0): enable it under Routing ▸ BGP.");
     mockRouter({ "/api/quagga/bgp/get": [200, bgpGet({ maximumpaths: true, enabled: "0" })] });

@@ -7,7 +7,7 @@ export function snapshot(parts: Partial<RouterSnapshot> = {}, caps: Capabilities
   return {
     capabilities: caps,
     frr: { enabled: true, manualConfig: false },
-    bgp: { enabled: true, asNumber: 64512 },
+    bgp: { enabled: true, asNumber: 64512, routerId: null },
     neighbors: [],
     peerGroups: [],
     prefixRows: [],
@@ -70,7 +70,7 @@ export function rule(uuid: string, description: string, categories: readonly str
  * category, update replaces the spec and keeps uuid and categories, delete removes).
  */
 export function applyOps(s: RouterSnapshot, ops: readonly Operation[], categoryName: string): RouterSnapshot {
-  let { categories, neighbors, aliases, rules } = s;
+  let { categories, neighbors, prefixRows, aliases, rules } = s;
   let n = 0;
   const fresh = (kind: string) => `new-${kind}-${String(++n).padStart(4, "0")}`;
   const categoryUuid = () => categories.find((c) => c.name === categoryName)?.uuid ?? "missing-category";
@@ -87,6 +87,18 @@ export function applyOps(s: RouterSnapshot, ops: readonly Operation[], categoryN
         break;
       case "delete-neighbor":
         neighbors = neighbors.filter((x) => x.uuid !== op.uuid);
+        break;
+      case "release-neighbor":
+        neighbors = neighbors.map((x) => (x.uuid === op.uuid ? { uuid: x.uuid, ...op.spec } : x));
+        break;
+      case "create-prefix":
+        prefixRows = [...prefixRows, { uuid: op.uuid ?? fresh("prefix"), ...op.spec }];
+        break;
+      case "update-prefix":
+        prefixRows = prefixRows.map((x) => (x.uuid === op.uuid ? { uuid: x.uuid, ...op.spec } : x));
+        break;
+      case "delete-prefix":
+        prefixRows = prefixRows.filter((x) => x.uuid !== op.uuid);
         break;
       case "create-alias":
         aliases = [...aliases, { uuid: fresh("alias"), ...op.spec, categories: [categoryUuid()] }];
@@ -108,5 +120,5 @@ export function applyOps(s: RouterSnapshot, ops: readonly Operation[], categoryN
         break;
     }
   }
-  return { ...s, categories, neighbors, aliases, rules };
+  return { ...s, categories, neighbors, prefixRows, aliases, rules };
 }

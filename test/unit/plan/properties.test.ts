@@ -171,11 +171,14 @@ describe("plan properties", () => {
         const nodeKey = (description: string) => parseMarker(description)?.key.replace(/ adopted$/, "");
         const keysBefore = new Set(actual.neighbors.filter((n) => ownedBefore.has(n.uuid)).map((n) => nodeKey(n.description)));
         const conflicted = new Set(p.conflicts.map((c) => c.key));
-        const ownedNeighborKeys = after.neighbors.filter((n) => owned.has(n.uuid)).map((n) => nodeKey(n.description));
+        // A key two owned neighbors carry (a GUI clone) is a conflict: those neighbors stay as they are.
+        const beforeKeys = actual.neighbors.filter((n) => ownedBefore.has(n.uuid)).map((n) => nodeKey(n.description));
+        const duplicated = new Set(beforeKeys.filter((k, i) => beforeKeys.indexOf(k) !== i));
+        const ownedNeighborKeys = after.neighbors.filter((n) => owned.has(n.uuid)).map((n) => nodeKey(n.description)).filter((k) => !duplicated.has(k));
         // A conflicting neighbor is not created; one the agent already had (or adopts despite a
         // leftover duplicate) is kept.
         const written = new Set(p.operations.filter((op) => op.kind.endsWith("-neighbor")).map((op) => ("key" in op ? op.key : "")));
-        const expectedNeighbors = desired.neighbors.filter((d) => !conflicted.has(d.key) || keysBefore.has(d.key) || written.has(d.key));
+        const expectedNeighbors = desired.neighbors.filter((d) => (!conflicted.has(d.key) || keysBefore.has(d.key) || written.has(d.key)) && !duplicated.has(d.key));
         expect(ownedNeighborKeys.sort()).toEqual(expectedNeighbors.map((d) => d.key).sort());
         const ownedRuleKeys = after.rules.filter((r) => owned.has(r.uuid)).map((r) => parseMarker(r.description)?.key);
         expect(ownedRuleKeys.sort()).toEqual(desired.rules.filter((d) => !conflicted.has(d.key)).map((d) => d.key).sort());

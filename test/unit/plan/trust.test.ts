@@ -1,0 +1,106 @@
+/** Planning the prefix list, adopted neighbors and the cluster record. */
+import { describe, expect, test } from "vitest";
+import { computeDesired } from "../../../src/desired/compute.ts";
+import { anchorRowUuid } from "../../../src/desired/prefix-list.ts";
+import type { DesiredState } from "../../../src/desired/types.ts";
+import type { Alias, PrefixRow } from "../../../src/domain/types.ts";
+import { computePlan } from "../../../src/plan/compute.ts";
+import { checkClusterClaim } from "../../../src/plan/cluster-claim.ts";
+import { createGraceTracker } from "../../../src/controller/removal-grace.ts";
+import { CAPS, NO_FACTS, makeConfig, node } from "../desired/fixtures.ts";
+import { applyOps, neighbor, snapshot } from "./helpers.ts";
+
+const OPTS = { ownerId: "default", policy: "sync" as const, adoptExisting: false, firstPassSinceStart: false };
+const FILTERED = makeConfig({ LB_ADDRESSES: "10.96.0.0/24" });
+const want = (cfg = FILTERED, nodes = [node("w1", "10.0.20.11")]): DesiredState => computeDesired({ nodes, services: [] }, cfg, CAPS["26.1"], NO_FACTS);
+/** The BGP side of a plan: neighbor and prefix-list operations, in order. */
+const steps = (ops: readonly { kind: string }[]) => ops.map((o) => o.kind).filter((k) => k.endsWith("-neighbor") || k.endsWith("-prefix"));
+const bgpOps = <T extends { kind: string }>(ops: readonly T[]) => ops.filter((o) => o.kind.endsWith("-neighbor") || o.kind.endsWith("-prefix"));
+
+describe("prefix-list rows", () => {
+  test("first sync: rows before the neighbor that links the anchor, one FRR reconfigure; then nothing", () => {
+    const d = want();
+    const p = computePlan(d, snapshot(), OPTS);
+    expect(steps(p.operations)).toEqual(["create-prefix", "create-prefix", "create-neighbor"]);
+    expect(bgpOps(p.operations)[0]).toMatchObject({ kind: "create-prefix", uuid: anchorRowUuid("default") });
+    expect(p.reconfigureFrr).toBe(true);
+    const after = applyOps(snapshot(), p.operations, d.categoryName);
+    expect(after.neighbors[0]?.prefixListIn).toBe(anchorRowUuid("default"));
+    expect(computePlan(d, after, OPTS).operations).toEqual([]);
+  });
+
+  test("turning filtering off unlinks the neighbors before deleting the rows", () => {
+    const on = want();
+    const first = computePlan(on, snapshot(), OPTS);
+    const synced = applyOps(snapshot(), first.operations, on.categoryName);
+    const off = computePlan(want(makeConfig()), synced, OPTS);
+    expect(steps(off.operations)).toEqual(["update-neighbor", "delete-prefix", "delete-prefix"]);
+  });
+
+  test("a hand-edited anchor row and foreign rows under the agent's list name are reported and never written", () => {
+    const d = want();
+    const anchor: PrefixRow = { uuid: anchorRowUuid("default"), enabled: true, description: "mine now", name: "opnsense-bgp-agent-in", version: "IPv4", seqnumber: 5, action: "permit", network: "0.0.0.0/0 le 32" };
+    const p = computePlan(d, snapshot({ prefixRows: [anchor] }), OPTS);
+    expect(p.operations.some((op) => "uuid" in op && op.uuid === anchor.uuid)).toBe(false);
+    expect(p.conflicts.map((c) => [c.objectKind, c.foreignUuid])).toEqual([["prefix", anchor.uuid]]);
+  });
+});
+
+describe("adopted neighbors", () => {
+  test("an adopted neighbor whose node is gone is released (marker removed, filter unlinked), never deleted", () => {
+    const adopted = neighbor("hand", "10.0.20.11", "opnsense-bgp-agent:default node=w1 adopted", { prefixListIn: anchorRowUuid("default") });
+    const p = computePlan(want(makeConfig(), []), snapshot({ neighbors: [adopted] }), OPTS);
+    expect(bgpOps(p.operations)).toEqual([
+      expect.objectContaining({ kind: "release-neighbor", uuid: "hand", spec: expect.objectContaining({ description: "released by opnsense-bgp-agent (was node=w1)", prefixListIn: "" }) }),
+    ]);
+  });
+
+  test("an adopted neighbor that is still wanted keeps its flag", () => {
+    const adopted = neighbor("hand", "10.0.20.11", "opnsense-bgp-agent:default node=w1 adopted", { updateSource: "" });
+    expect(bgpOps(computePlan(want(makeConfig()), snapshot({ neighbors: [adopted] }), OPTS).operations)).toEqual([]);
+  });
+
+  test("POLICY=upsert-only also keeps adopted neighbors: a release is a removal", () => {
+    const adopted = neighbor("hand", "10.0.20.11", "opnsense-bgp-agent:default node=w1 adopted");
+    const p = computePlan(want(makeConfig(), []), snapshot({ neighbors: [adopted] }), { ...OPTS, policy: "upsert-only" });
+    expect(bgpOps(p.operations)).toEqual([]);
+    expect(p.suppressed.map((s) => s.operation.kind)).toEqual(["release-neighbor"]);
+  });
+});
+
+describe("cluster record", () => {
+  const cat = { uuid: "cat", name: "opnsense-bgp-agent" };
+  const nodeAlias = (description: string): Alias => ({ uuid: "a", name: "k8s_bgp_nodes", type: "host", enabled: true, content: [], description, categories: ["cat"] });
+  const check = (description: string | null, clusterId: string | null) =>
+    checkClusterClaim(snapshot({ categories: [cat], aliases: description === null ? [] : [nodeAlias(description)] }), "default", "opnsense-bgp-agent", clusterId);
+
+  test.each([
+    ["no alias yet: claim it", null, "uid-a", { ok: true, claim: "uid-a" }],
+    ["an older agent's alias without a record: claim it", "opnsense-bgp-agent:default bgp-nodes", "uid-a", { ok: true, claim: "uid-a" }],
+    ["our own record", "opnsense-bgp-agent:default bgp-nodes cluster=uid-a", "uid-a", { ok: true, claim: "uid-a" }],
+    ["cluster id unreadable: keep what the router says", "opnsense-bgp-agent:default bgp-nodes cluster=uid-a", null, { ok: true, claim: "uid-a" }],
+  ] as const)("%s", (_, description, clusterId, result) => expect(check(description, clusterId)).toEqual(result));
+
+  test("another cluster's record: refused, naming both", () => {
+    const r = check("opnsense-bgp-agent:default bgp-nodes cluster=uid-a", "uid-b");
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.otherCluster).toBe("uid-a");
+      expect(r.message).toContain("kube-system UID uid-a; this cluster: uid-b");
+    }
+  });
+});
+
+describe("removal grace clock", () => {
+  test("a key missing from the view stays in grace until it runs out; coming back resets it", () => {
+    const g = createGraceTracker(1000);
+    const owned = ["node=a", "node=b"];
+    expect(g.observe(owned, new Set(["node=a", "node=b"]), 0)).toEqual({ inGrace: new Set(), nextExpiryMs: null });
+    expect(g.observe(owned, new Set(["node=a"]), 100)).toEqual({ inGrace: new Set(["node=b"]), nextExpiryMs: 1000 });
+    expect(g.observe(owned, new Set(["node=a"]), 900)).toEqual({ inGrace: new Set(["node=b"]), nextExpiryMs: 200 });
+    expect(g.observe(owned, new Set(["node=a"]), 1100)).toEqual({ inGrace: new Set(), nextExpiryMs: null });
+    // Back, then gone again: a fresh grace.
+    g.observe(owned, new Set(["node=a", "node=b"]), 1200);
+    expect(g.observe(owned, new Set(["node=a"]), 1300).inGrace).toEqual(new Set(["node=b"]));
+  });
+});
