@@ -31,6 +31,8 @@ export function nodeEvents(report: PassReport): NodeEvent[] {
       });
     else if (op.kind === "delete-neighbor")
       out.push({ node: node(op.key), type: "Normal", reason: "BGPPeerRemoved", message: `OPNsense BGP neighbor ${op.address} removed` });
+    else if (op.kind === "release-neighbor")
+      out.push({ node: node(op.key), type: "Normal", reason: "BGPPeerRemoved", message: `adopted OPNsense BGP neighbor ${op.address} handed back (marker removed, not deleted)` });
   }
   for (const f of report.applied?.failures ?? []) {
     const op = f.operation;

@@ -151,6 +151,32 @@ describe.skipIf(skipReason !== null)(
       }
     }, 60_000);
 
+    it("agent, seed setup (iBGP 64555 both sides, keepalive 30 / hold 90, LB pool 10.96.0.0/24): the node's session comes up and only its pool /32 is installed", async () => {
+      const w = await startAgentWorld(L(), VERSION, { LB_ADDRESSES: "10.96.0.0/24", BGP_KEEPALIVE: "30", BGP_HOLDDOWN: "90" });
+      try {
+        w.kube.control.createNode({
+          name: W3.name,
+          labels: { "homelab/role": "worker" },
+          addresses: [{ type: "InternalIP", address: W3.ip }, { type: "Hostname", address: W3.name }],
+        });
+        await eventually(`FRR session to ${W3.ip} Established`, () => established(W3.ip), w.diagnostics);
+        await eventually(`${W3.lb} via ${W3.ip} in the router's kernel table`, () => inKernel(W3.lb, W3.ip), w.diagnostics);
+        await w.bridge.synced();
+        const running = await L().frr.runningConfig();
+        expect(running).toMatch(new RegExp(`^\\s+neighbor ${W3.ip.replace(/\./g, "\\.")} prefix-list opnsense-bgp-agent-in in$`, "m"));
+        expect(running).toMatch(new RegExp(`^\\s+neighbor ${W3.ip.replace(/\./g, "\\.")} timers 30 90$`, "m"));
+        // Whatever else the node announces never reaches FRR's RIB nor the kernel.
+        const rib = await L().frr.rib();
+        expect([...rib.keys()]).toEqual([W3.lb]);
+        const kernel = await L().frr.kernelRoutes();
+        expect([...kernel.keys()]).toEqual([W3.lb]);
+        const nb = (await L().frr.neighbors()).get(W3.ip);
+        expect(nb?.bgpState).toBe("Established");
+      } finally {
+        await w.close();
+      }
+    }, 60_000);
+
     it("agent: label → session + routes; second node keeps the first session; unlabel → neighbor and routes gone", async () => {
       const w = await startAgentWorld(L(), VERSION);
       try {

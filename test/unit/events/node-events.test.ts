@@ -41,6 +41,8 @@ describe("nodeEvents", () => {
           { kind: "update-neighbor", key: "node=worker-1", uuid: "u", spec, changed: ["address"], adopt: false },
           { kind: "update-neighbor", key: "node=worker-1", uuid: "u", spec, changed: ["description"], adopt: true },
           { kind: "delete-neighbor", key: "node=gone", uuid: "u2", address: "10.0.20.99" },
+          { kind: "release-neighbor", key: "node=was-adopted", uuid: "u3", spec, address: "10.0.20.98" },
+          { kind: "create-prefix", key: "prefix-in deny-rest", uuid: "p", spec: { enabled: true, description: "", name: "x", version: "IPv4", seqnumber: 1, action: "deny", network: "0.0.0.0/0 le 32" } },
           { kind: "create-alias", key: "bgp-nodes", spec: { name: "k8s_bgp_nodes", type: "host", enabled: true, content: [], description: "" } },
         ],
       }),
@@ -50,6 +52,7 @@ describe("nodeEvents", () => {
       ["worker-1", "BGPPeerConfigured", "OPNsense BGP neighbor 10.0.20.11 updated (address)"],
       ["worker-1", "BGPPeerConfigured", "existing OPNsense BGP neighbor 10.0.20.11 adopted (ADOPT_EXISTING)"],
       ["gone", "BGPPeerRemoved", "OPNsense BGP neighbor 10.0.20.99 removed"],
+      ["was-adopted", "BGPPeerRemoved", "adopted OPNsense BGP neighbor 10.0.20.98 handed back (marker removed, not deleted)"],
     ]);
   });
 
