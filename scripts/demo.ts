@@ -73,6 +73,7 @@ async function main(): Promise<void> {
   step("Setup");
   console.log(`  Kubernetes API fake   ${kube.url}   nodes: cp-1, worker-1 and worker-2 (labelled homelab/role=worker), worker-3 (not labelled)`);
   console.log(`  OPNsense 26.1 sim     ${sim.url}   one hand-made neighbor (192.168.1.254) the agent must leave alone`);
+  console.log("  LB pool               10.96.0.0/24: the only prefixes the nodes may announce to the router");
 
   const loaded = loadConfig({
     OPNSENSE_URL: sim.url,
@@ -140,6 +141,11 @@ async function main(): Promise<void> {
 
   await change("Enroll worker-3", ["label", "node", "worker-3", "homelab/role=worker"], () => kube.control.labelNode("worker-3", "homelab/role", "worker"));
   await change("Unlabel worker-1", ["label", "node", "worker-1", "homelab/role-"], () => kube.control.labelNode("worker-1", "homelab/role", null));
+  await change(
+    "worker-3's kubelet tries to peer as worker-2 (annotates worker-2's address): refused, worker-3 keeps its own neighbor",
+    ["annotate", "node", "worker-3", "opnsense-bgp-agent/address=10.0.20.12"],
+    () => kube.control.annotateNode("worker-3", "opnsense-bgp-agent/address", "10.0.20.12"),
+  );
 
   step("A LoadBalancer Service labelled homelab/public-service=true gets 10.96.0.10");
   let pass = nextPass();
@@ -169,6 +175,8 @@ async function main(): Promise<void> {
   passes = [];
 }
 
+const announced = new Set<string>();
+
 /** One plain sentence per pass, from the same report the summary log line is built from. */
 function describePass(p: PassReport): string {
   const a = p.applied;
@@ -180,7 +188,12 @@ function describePass(p: PassReport): string {
     if (c.deleted) parts.push(`${c.deleted} ${kind}(s) deleted`);
   }
   const applies = [a.frrReconfigured ? "FRR reconfigured once" : "", a.aliasesReloaded ? "aliases reloaded once" : "", a.filterApplied ? "filter applied once" : ""].filter(Boolean);
-  return `pass ${p.result}: ${parts.length ? parts.join(", ") : "no changes"}${applies.length ? `; ${applies.join(", ")}` : ""}`;
+  // Every pass re-reports what it still refuses (level-triggered); the demo prints each only once.
+  const refused = (p.desired?.problems ?? []).map((x) => `refused ${x.object}: ${x.message}`);
+  const held = (p.desired?.held ?? []).map((h) => `${h.key} kept (${h.reason})`);
+  const notes = [...refused, ...held].filter((n) => !announced.has(n));
+  for (const n of notes) announced.add(n);
+  return `pass ${p.result}: ${parts.length ? parts.join(", ") : "no changes"}${applies.length ? `; ${applies.join(", ")}` : ""}${notes.length ? `\n    ${notes.join("\n    ")}` : ""}`;
 }
 
 function showRouter(title: string, sim: Awaited<ReturnType<typeof startOpnsenseSimulator>>): void {
@@ -196,6 +209,16 @@ function showRouter(title: string, sim: Awaited<ReturnType<typeof startOpnsenseS
       description: n["description"] ?? "",
     })),
     ["address", "remote AS", "update-source", "FRR runs it", "description"],
+  );
+  step(`${title}: the agent's prefix list (Routing ▸ BGP ▸ Prefix lists), linked as every neighbor's inbound filter`);
+  table(
+    Object.values(state.prefixlists).map((r) => ({
+      name: r["name"] ?? "",
+      seq: r["seqnumber"] ?? "",
+      action: r["action"] ?? "",
+      network: r["network"] ?? "",
+    })),
+    ["name", "seq", "action", "network"],
   );
   step(`${title}: aliases (Firewall ▸ Aliases)`);
   const tables = sim.control.running().pf.tables;

@@ -11,7 +11,10 @@ describe("npm run demo", () => {
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
     expect(code).toBe(0);
-    expect(out.match(/"msg":"sync complete"/g)?.length).toBe(5);
+    expect(out.match(/"msg":"sync complete"/g)?.length).toBe(6);
+    // The takeover attempt is refused, and the agent's inbound filter is shown.
+    expect(out).toContain("refused worker-3: annotation opnsense-bgp-agent/address=10.0.20.12 is the InternalIP of node worker-2");
+    expect(out).toMatch(/opnsense-bgp-agent-in\s+10\s+permit\s+10\.96\.0\.0\/24 le 32/);
     expect(out).toContain("opnsense-bgp-agent:default node=worker-3");
     expect(out).toMatch(/lan\s+any\s+any\s+lan\s+k8s_lb_addresses\s+sloppy/);
     expect(out).toContain("the hand-made neighbor 192.168.1.254 is untouched");

@@ -5,17 +5,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_API_SECRET } from "../fakes/opnsense/index.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { neighbors, rules } from "./helpers.ts";
-import { startWorld, type World } from "./world.ts";
+import { readyz, startWorld, type World } from "./world.ts";
 
 let w: World;
 afterEach(async () => {
   await w.close();
 });
-
-async function readyz(world: World): Promise<{ status: number; text: string }> {
-  const res = await fetch(`http://127.0.0.1:${world.agent?.http.port}/readyz`);
-  return { status: res.status, text: await res.text() };
-}
 
 describe("OPNsense faults", () => {
   it("recovers from 5xx replies and timeouts", async () => {

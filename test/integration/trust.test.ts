@@ -8,7 +8,7 @@ import { createLogger } from "../../src/log.ts";
 import { anchorRowUuid } from "../../src/desired/prefix-list.ts";
 import { startKubeFake } from "../fakes/kube-apiserver/index.ts";
 import { aliasByName, neighbors, writeCalls } from "./helpers.ts";
-import { baseEnv, configFrom, LogCapture, startWorld, type World } from "./world.ts";
+import { baseEnv, configFrom, LogCapture, readyz, startWorld, type World } from "./world.ts";
 
 let w: World;
 afterEach(async () => {
@@ -18,11 +18,6 @@ afterEach(async () => {
 const problemsOf = (world: World, node: string): string[] =>
   world.logs.withMsg("input problem; object skipped").filter((l) => l["node"] === node).map((l) => String(l["error"]));
 const nodeAlias = (world: World): string[] => (aliasByName(world.sim, "k8s_bgp_nodes")?.["content"] ?? "").split("\n").filter((x) => x !== "");
-
-async function readyz(world: World): Promise<{ status: number; text: string }> {
-  const res = await fetch(`http://127.0.0.1:${world.agent?.http.port}/readyz`);
-  return { status: res.status, text: await res.text() };
-}
 
 describe("peering address and AS policy", () => {
   it("nodes cannot peer from special, foreign, LB or router addresses, nor pick an AS the owner did not allow", async () => {

@@ -157,3 +157,9 @@ export async function startWorld(o: { version?: SimVersion; env?: Record<string,
   if (o.agent ?? true) await world.startAgent();
   return world;
 }
+
+/** The agent's /readyz answer. */
+export async function readyz(world: World): Promise<{ status: number; text: string }> {
+  const res = await fetch(`http://127.0.0.1:${world.agent?.http.port}/readyz`);
+  return { status: res.status, text: await res.text() };
+}
