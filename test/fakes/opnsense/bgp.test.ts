@@ -289,7 +289,7 @@ describe("§3.6 reconfigure and sessions", () => {
   });
 });
 
-describe("§3.1 diagnostics (notes/frr shapes)", () => {
+describe("§3.1 diagnostics (shapes of FRR output captured in a lab)", () => {
   it("bgpd down or BGP disabled → {response: []}", async () => {
     expect((await call(sim, "GET", "/api/quagga/diagnostics/bgpsummary")).json).toEqual({ response: [] });
     await add(minimal);

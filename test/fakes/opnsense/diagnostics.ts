@@ -1,5 +1,5 @@
 // FRR diagnostics derived from what runs (not from the saved model). Shapes follow
-// notes/frr/samples/opnsense-api-derived/*.json (FRR JSON under "response").
+// FRR JSON captured in a lab, in the shape os-frr's diagnostics wrap it (under "response").
 
 import type { Endpoint } from "./api-types.ts";
 import { ok } from "./api-types.ts";

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { renderFrrConf } from "./index.ts";
 
-const lab = readFileSync("/work/shared/notes/frr/samples/lab-frr-reload-1.conf", "utf8");
+// Captured from a real FRR in a lab (a neighbor added with frr-reload); kept beside the simulator.
+const lab = readFileSync(new URL("./fixtures/lab-frr-reload-1.conf", import.meta.url), "utf8");
 
 function node(n: number): Record<string, string> {
   return {
@@ -15,7 +16,7 @@ function node(n: number): Record<string, string> {
   };
 }
 
-describe("§3.2/§3.3 renderFrrConf (os-frr bgpd.conf template, notes/frr lab config)", () => {
+describe("§3.2/§3.3 renderFrrConf (os-frr bgpd.conf template, a lab FRR config)", () => {
   it("renders the lab configuration line for line", () => {
     const out = renderFrrConf({
       bgp: { enabled: "1", asnumber: "64555", networkimportcheck: "0" },

@@ -1,5 +1,5 @@
 // Pure rendering of the saved FRR model into an integrated frr.conf, modelled
-// on os-frr's bgpd.conf template and the lab config in notes/frr/samples/lab-frr.conf.
+// on os-frr's bgpd.conf template and a config captured from a lab FRR (fixtures/lab-frr-reload-1.conf).
 // The output is meant to be loadable by a real FRR (a BGP lab test feeds it to one).
 
 import { INTERFACES } from "./state.ts";

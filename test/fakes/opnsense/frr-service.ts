@@ -35,7 +35,7 @@ function desiredFrom(sim: SimState): Desired {
       if (n["enabled"] !== "1") continue;
       const a = n["address"] ?? "";
       if (peers.has(a)) continue;
-      // the description is changed in place by frr-reload (measured, notes/frr); other lines reset the peer
+      // the description is changed in place by frr-reload (measured on a lab FRR); other lines reset the peer
       const sig = neighborLines({ ...n, description: "" }, { osFrrMinor: minor }).join("\n");
       peers.set(a, { uuid, fields: { ...n }, signature: sig });
     }
@@ -83,7 +83,7 @@ function stop(sim: SimState): void {
   sim.frr.bgpd = false;
 }
 
-/** frr-reload: only removed or changed neighbors lose their session (§3.6, notes/frr) */
+/** frr-reload: only removed or changed neighbors lose their session (§3.6, measured on a lab FRR) */
 function reload(sim: SimState, d: Desired): void {
   if (d.asnumber !== sim.frr.asnumber || d.bgpd !== sim.frr.bgpd) {
     dropAll(sim);
