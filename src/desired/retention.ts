@@ -52,7 +52,8 @@ export function retainNeighbors(
   let deletionGuard: DeletionGuard | null = null;
   const owned = facts.ownedNeighbors.size;
   const maxFraction = config.safety.maxDeleteFraction;
-  if (deletionNeedsConfirmation(owned, removing.length, maxFraction)) {
+  // Under upsert-only and create-only nothing is deleted anyway: no confirmation to ask for.
+  if (config.policy === "sync" && deletionNeedsConfirmation(owned, removing.length, maxFraction)) {
     deletionGuard = {
       owned,
       removing: removing.length,

@@ -93,6 +93,12 @@ describe("retention", () => {
     expect(one.neighbors).toHaveLength(2);
   });
 
+  test("POLICY=upsert-only deletes nothing anyway: no guard", () => {
+    const facts = owned(ours("w1", "10.0.20.11"));
+    const d = computeDesired({ nodes: [], services: [] }, makeConfig({ POLICY: "upsert-only" }), CAPS["26.1"], facts);
+    expect(d.deletionGuard).toBeNull();
+  });
+
   test("property: the guard trips exactly when removing more than the fraction, or everything below 1", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 50 }), fc.double({ min: 0, max: 1, noNaN: true }), (total, r, f) => {
