@@ -95,8 +95,10 @@ export function desiredNeighbors(
 
   const sorted = [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const internalOwner = new Map<string, string>();
+  const internalIp = new Map<NodeView, string | null>();
   for (const node of sorted) {
     const ip = firstInternalIpv4(node);
+    internalIp.set(node, ip);
     if (ip !== null && !internalOwner.has(ip)) internalOwner.set(ip, node.name);
   }
   const refuse = (node: NodeView, key: string, message: string): void => {
@@ -144,7 +146,7 @@ export function desiredNeighbors(
     neighbors.push({
       key: winner.key,
       node: winner.node.name,
-      ownAddress: !winner.annotated || firstInternalIpv4(winner.node) === address,
+      ownAddress: !winner.annotated || internalIp.get(winner.node) === address,
       spec: {
         enabled: true,
         address,

@@ -4,7 +4,7 @@
  */
 import type { Config } from "../config/types.ts";
 import { specialAddressReason } from "../domain/address-class.ts";
-import { networkContains, parseIp, parseNetwork } from "../domain/net.ts";
+import { networkContains, parseIp, parseNetwork, type ParsedNetwork } from "../domain/net.ts";
 
 /** Why `address` may not be a peering address, or null when it may. */
 export function peeringAddressRefusal(address: string, config: Config, routerAddresses: readonly string[] = []): string | null {
@@ -13,19 +13,28 @@ export function peeringAddressRefusal(address: string, config: Config, routerAdd
   const special = specialAddressReason(ip);
   if (special !== null) return `${address} is ${special}, never a node's address`;
   if (routerAddresses.includes(ip.address)) return `${address} is the router's own address`;
-  const lb = [...config.bgp.acceptPrefixes, ...config.lb.addresses].find((p) => {
-    const net = parseNetwork(p);
-    return net !== null && networkContains(net, ip);
-  });
-  if (lb !== undefined) return `${address} lies in the LoadBalancer prefix ${lb}, which nodes announce and never peer from`;
+  const lb = parsedList([...config.bgp.acceptPrefixes, ...config.lb.addresses]).find((net) => networkContains(net, ip));
+  if (lb !== undefined) return `${address} lies in the LoadBalancer prefix ${lb.text}, which nodes announce and never peer from`;
   const limits = config.bgp.peerNetworks;
-  if (limits !== null && !limits.some((p) => {
-    const net = parseNetwork(p);
-    return net !== null && networkContains(net, ip);
-  })) {
+  if (limits !== null && !parsedList(limits).some((net) => networkContains(net, ip))) {
     return `${address} is outside BGP_PEER_NETWORKS (${limits.join(", ")})`;
   }
   return null;
+}
+
+// Parsed once per distinct list (the lists come from the frozen config), not once per node.
+const parsed = new Map<string, readonly ParsedNetwork[]>();
+function parsedList(items: readonly string[]): readonly ParsedNetwork[] {
+  const key = items.join(",");
+  let nets = parsed.get(key);
+  if (nets === undefined) {
+    nets = items.flatMap((p) => {
+      const net = parseNetwork(p);
+      return net === null ? [] : [net];
+    });
+    parsed.set(key, nets);
+  }
+  return nets;
 }
 
 /** Why a node may not pick `asn`, or null when it may. */

@@ -4,7 +4,7 @@
  * host", 255.255.255.255 every broadcast). Kubernetes objects are edited by people the router
  * admin does not vet, so these are refused by class rather than trusted.
  */
-import { networkContains, parseNetwork, type ParsedIp, type ParsedNetwork } from "./net.ts";
+import { ipv4Value, networkContains, parseNetwork, type ParsedIp, type ParsedNetwork } from "./net.ts";
 
 export type SpecialAddressReason =
   | "unspecified"
@@ -39,8 +39,21 @@ const SPECIAL_NETWORKS: readonly (readonly [ParsedNetwork, SpecialAddressReason]
   return [net, reason] as const;
 });
 
+// IPv4 blocks as numeric ranges: this runs for every node and ingress IP on every pass.
+const SPECIAL_V4: readonly (readonly [number, number, SpecialAddressReason])[] = SPECIAL_NETWORKS.flatMap(([net, reason]) => {
+  if (net.family !== "inet") return [];
+  const size = 2 ** (32 - (net.prefix ?? 32));
+  const lo = ipv4Value(net.address);
+  return [[lo, lo + size - 1, reason] as const];
+});
+
 /** Why `ip` is unusable as a unicast host address (e.g. "loopback"), or null for an ordinary address. */
 export function specialAddressReason(ip: ParsedIp): SpecialAddressReason | null {
+  if (ip.family === "inet") {
+    const v = ipv4Value(ip.address);
+    for (const [lo, hi, reason] of SPECIAL_V4) if (v >= lo && v <= hi) return reason;
+    return null;
+  }
   for (const [net, reason] of SPECIAL_NETWORKS) if (networkContains(net, ip)) return reason;
   return null;
 }

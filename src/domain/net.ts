@@ -115,9 +115,28 @@ export function alignNetwork(n: ParsedNetwork): ParsedNetwork {
   return { family: n.family, address, prefix, text: `${address}/${prefix}` };
 }
 
+/** A canonical IPv4 address as a number (0 … 2^32 − 1). */
+export function ipv4Value(address: string): number {
+  let v = 0;
+  let octet = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 46) {
+      v = v * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return v * 256 + octet;
+}
+
 /** Whether `ip` lies inside `net` (same family only). */
 export function networkContains(net: ParsedNetwork, ip: ParsedIp): boolean {
   if (net.family !== ip.family) return false;
+  if (net.family === "inet") {
+    // Plain numbers for IPv4: this runs for every node and ingress IP on every pass.
+    const size = 2 ** (32 - (net.prefix ?? 32));
+    return Math.floor(ipv4Value(net.address) / size) === Math.floor(ipv4Value(ip.address) / size);
+  }
   const width = WIDTH[net.family];
   const hostBits = BigInt(width - (net.prefix ?? width));
   return addressValue(net.address, net.family) >> hostBits === addressValue(ip.address, ip.family) >> hostBits;
