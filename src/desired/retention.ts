@@ -65,6 +65,8 @@ export function retainNeighbors(
     for (const r of removing) held.push({ ...r, reason: "deletion-guard" });
   }
 
+  // Stable order whatever order the router lists its neighbors in.
+  held.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const kept: DesiredNeighbor[] = held.map(({ key, neighbor }) => {
     const { uuid: _uuid, ...spec } = neighbor;
     // Kept as it is, except that every owned neighbor carries the agent's inbound filter.

@@ -131,8 +131,13 @@ export type BgpGeneral = {
 
 /** What FRR runs right now (after the last reconfigure), parsed from its running configuration. */
 export type FrrRunning = {
-  /** Neighbor address → its `description` line (null when FRR does not render descriptions). */
-  readonly neighbors: ReadonlyMap<string, { readonly remoteAs: number | null; readonly description: string | null }>;
+  /**
+   * Neighbor address → its `description` line (null when FRR does not render descriptions) and
+   * the name of its inbound prefix list (null when none).
+   */
+  readonly neighbors: ReadonlyMap<string, { readonly remoteAs: number | null; readonly description: string | null; readonly prefixListIn?: string | null }>;
+  /** Prefix-list entries FRR runs, as `<name> seq <n> <action> <network>` (IPv4 and IPv6 alike). */
+  readonly prefixListEntries?: ReadonlySet<string>;
 };
 
 /** What pf runs: live alias table contents, when readable (`alias_util/list`). */

@@ -4,6 +4,7 @@
  */
 import { isIP } from "node:net";
 import type { FrrRunning } from "../domain/types.ts";
+import { prefixListEntry } from "../domain/frr.ts";
 import { OpnsenseError } from "./errors.ts";
 import type { Http } from "./http.ts";
 import { isObj } from "./codec.ts";
@@ -36,9 +37,15 @@ export async function frrStatus(http: Http): Promise<FrrServiceStatus> {
  * indented deeper and ignored. `remote-as internal|external` has no number → null.
  */
 export function parseRunningConfig(text: string): FrrRunning {
-  const neighbors = new Map<string, { remoteAs: number | null; description: string | null }>();
+  const neighbors = new Map<string, { remoteAs: number | null; description: string | null; prefixListIn: string | null }>();
+  const prefixListEntries = new Set<string>();
   let inBgp = false;
   for (const raw of text.split(/\r?\n/)) {
+    const pl = /^(?:ip|ipv6) prefix-list (\S+) seq (\d+) (permit|deny) (.+?)\s*$/.exec(raw);
+    if (pl) {
+      prefixListEntries.add(prefixListEntry(pl[1] ?? "", Number(pl[2]), pl[3] ?? "", pl[4] ?? ""));
+      continue;
+    }
     if (/^router bgp\b/.test(raw)) {
       inBgp = true;
       continue;
@@ -48,19 +55,28 @@ export function parseRunningConfig(text: string): FrrRunning {
       inBgp = /^router bgp\b/.test(raw);
       continue;
     }
+    // Inbound filters live in the address-family block, indented deeper.
+    const filter = /^\s+neighbor (\S+) prefix-list (\S+) in\s*$/.exec(raw);
+    if (filter && isIP((filter[1] ?? "").toLowerCase()) !== 0) {
+      const addr = (filter[1] ?? "").toLowerCase();
+      const entry = neighbors.get(addr) ?? { remoteAs: null, description: null, prefixListIn: null };
+      entry.prefixListIn = filter[2] ?? null;
+      neighbors.set(addr, entry);
+      continue;
+    }
     const m = /^ neighbor (\S+) (.*)$/.exec(raw);
     if (!m) continue;
     const addr = (m[1] ?? "").toLowerCase();
     const rest = m[2] ?? "";
     if (isIP(addr) === 0) continue;
-    const entry = neighbors.get(addr) ?? { remoteAs: null, description: null };
+    const entry = neighbors.get(addr) ?? { remoteAs: null, description: null, prefixListIn: null };
     const ras = /^remote-as (\S+)\s*$/.exec(rest);
     const desc = /^description (.*)$/.exec(rest);
     if (ras) entry.remoteAs = /^\d+$/.test(ras[1] ?? "") ? Number(ras[1]) : null;
     else if (desc) entry.description = (desc[1] ?? "").trimEnd();
     neighbors.set(addr, entry);
   }
-  return { neighbors };
+  return { neighbors, prefixListEntries };
 }
 
 /** null when bgpd is down (`{"response": []}`), the text is missing, or the call fails: then pending-apply detection is skipped. */

@@ -6,7 +6,8 @@
 import type { Alias, Neighbor, RouterSnapshot } from "../domain/types.ts";
 import { parseMarker } from "../domain/ownership.ts";
 import { parseIp, parseNetwork } from "../domain/net.ts";
-import { ownedFirewallKey, ownedNeighborKey, type Owner } from "./ownership.ts";
+import { ownedFirewallKey, ownedNeighborKey, ownedPrefixRowKey, type Owner } from "./ownership.ts";
+import { prefixListEntry } from "../domain/frr.ts";
 
 /** Why FRR's running neighbors differ from the saved owned ones; empty when they agree or cannot be known. */
 export function frrPendingReasons(actual: RouterSnapshot, owner: Owner): string[] {
@@ -29,6 +30,7 @@ export function frrPendingReasons(actual: RouterSnapshot, owner: Owner): string[
       reasons.push(`${label} is saved with remote-as ${n.remoteAs} but FRR runs remote-as ${live.remoteAs}`);
     }
   }
+  reasons.push(...filterPendingReasons(actual, owner, ownedSaved));
   for (const [address, live] of running.neighbors) {
     // Peer-group names and other non-address entries are not neighbors the model saves.
     if (parseIp(address) === null) continue;
@@ -42,6 +44,32 @@ export function frrPendingReasons(actual: RouterSnapshot, owner: Owner): string[
         reasons.push(`FRR runs neighbor ${address} as ${JSON.stringify(live.description)}, which is no longer saved as the agent's`);
       }
     }
+  }
+  return reasons;
+}
+
+/**
+ * The agent's inbound filter is saved but FRR does not run it (agent stopped between the writes
+ * and the reconfigure): without this check the next pass would see nothing to write and leave the
+ * neighbors unfiltered. Only known when FRR's running config could be read with prefix lists.
+ */
+function filterPendingReasons(actual: RouterSnapshot, owner: Owner, ownedSaved: ReadonlyMap<string, Neighbor>): string[] {
+  const running = actual.frrRunning;
+  const entries = running?.prefixListEntries;
+  if (running === null || entries === undefined) return [];
+  const reasons: string[] = [];
+  const rows = new Map(actual.prefixRows.map((r) => [r.uuid, r]));
+  for (const r of actual.prefixRows) {
+    if (!r.enabled || r.seqnumber === null || ownedPrefixRowKey(r, owner) === null) continue;
+    const entry = prefixListEntry(r.name, r.seqnumber, r.action, r.network);
+    if (!entries.has(entry)) reasons.push(`prefix-list entry "${entry}" is saved but FRR does not run it`);
+  }
+  for (const [address, n] of ownedSaved) {
+    if (!n.enabled || n.prefixListIn === "") continue;
+    const linked = n.prefixListIn.split(",").map((u) => rows.get(u)).find((r) => r !== undefined && r.enabled);
+    const live = running.neighbors.get(address);
+    if (linked === undefined || live === undefined) continue;
+    if ((live.prefixListIn ?? null) !== linked.name) reasons.push(`neighbor ${address} is saved with inbound prefix list ${linked.name} but FRR runs it ${live.prefixListIn ? `with ${live.prefixListIn}` : "unfiltered"}`);
   }
   return reasons;
 }

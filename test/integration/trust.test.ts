@@ -143,6 +143,28 @@ describe("inbound route filtering", () => {
     expect(w.logs.withMsg("BGP route filtering is OFF: neither BGP_ACCEPT_PREFIXES nor LB_ADDRESSES is set, so every peered node may announce any prefix (a default route, the LAN) and OPNsense installs it; set LB_ADDRESSES to the LB pool")).toHaveLength(1);
   });
 
+  it("filter rows and links saved but never applied (agent stopped before the reconfigure) are applied on the next start", async () => {
+    w = await startWorld({ agent: false });
+    w.addWorker("worker-1", "10.0.20.11");
+    await w.startAgent();
+    await w.settle(() => neighbors(w.sim).length === 1, "peered without a filter");
+    await w.stopAgent();
+    // The next agent saves the rows and the link, then "dies" before FRR is reconfigured.
+    w.sim.control.injectFault({ match: { pathPrefix: "/api/quagga/service/reconfigure" }, kind: "reset", times: 100 });
+    await w.startAgent({ LB_ADDRESSES: "10.96.0.0/24" });
+    await w.settle(() => neighbors(w.sim)[0]?.["linkedPrefixlistIn"] === anchorRowUuid("default"), "link saved");
+    await w.stopAgent();
+    w.sim.control.clearFaults();
+    expect(w.sim.control.running().frr.conf).not.toContain("prefix-list opnsense-bgp-agent-in in");
+    w.sim.control.clearLog();
+    await w.startAgent();
+    await w.settle(() => w.sim.control.running().frr.conf.includes("neighbor 10.0.20.11 prefix-list opnsense-bgp-agent-in in"), "filter running after restart");
+    expect(writeCalls(w.sim)).toEqual([]);
+    expect(w.logs.withMsg("saved changes are not running yet; applying").map((l) => String(l["reason"]))).toEqual(
+      expect.arrayContaining([expect.stringContaining("is saved with inbound prefix list opnsense-bgp-agent-in but FRR runs it unfiltered")]),
+    );
+  });
+
   it("a steady resync with filtering on writes nothing", async () => {
     w = await startWorld({ agent: false, env: { LB_ADDRESSES: "10.96.0.0/24" } });
     w.addWorker("worker-1", "10.0.20.11");
