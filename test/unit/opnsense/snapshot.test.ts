@@ -131,7 +131,7 @@ describe("readSnapshot", () => {
       categories: [UUID.cat],
     });
     expect(s.rules[1]).toMatchObject({ interfaces: [], sourceNet: "k8s_lb,lan", statetype: "sloppy", categories: [] });
-    expect(s.frrRunning?.neighbors.get("10.0.20.12")).toEqual({ remoteAs: 64555, description: "opnsense-bgp-agent:default node=worker-2" });
+    expect(s.frrRunning?.neighbors.get("10.0.20.12")).toEqual({ remoteAs: 64555, description: "opnsense-bgp-agent:default node=worker-2", prefixListIn: null });
     expect(s.aliasTablesRunning).toEqual(new Map([["k8s_nodes", ["10.0.20.11", "10.0.20.12"]]]));
   });
 
