@@ -3,7 +3,7 @@ import type { KubernetesObject, V1Node, V1Service } from "@kubernetes/client-nod
 import { afterEach, describe, expect, test } from "vitest";
 import { startKubeFake } from "./index.ts";
 import type { KubeFake } from "./index.ts";
-import { kubeConfigFor, sleep, waitUntil } from "./test-helpers.ts";
+import { kubeConfigFor, waitUntil } from "./test-helpers.ts";
 
 // The real @kubernetes/client-node 2.0.1 informer (ListWatch) driven against the fake.
 
@@ -145,13 +145,20 @@ describe("client-node informer against the fake", () => {
       // Silent changes: no watch event, so only a relist can notice them.
       c.deleteNode("worker-1", { silent: true });
       c.createNode({ name: "worker-3", labels: { "homelab/role": "worker" } }, { silent: true });
-      await sleep(20);
-      expect(r.log).toEqual(["add worker-1"]);
+      // A visible change after the silent ones: the stream is ordered, so once it arrives the
+      // silent ones have provably produced nothing.
+      c.createNode({ name: "marker", labels: { "homelab/role": "worker" } });
+      await waitUntil("marker event", () => r.log.includes("add marker"));
+      expect(r.log).toEqual(["add worker-1", "add marker"]);
+      // One more silent change, so the informer's resourceVersion (the marker's) is older than the
+      // compaction point and its next watch must relist.
+      c.deleteNode("marker", { silent: true });
       c.compact({ expiredAs });
       c.dropWatches();
 
-      await waitUntil("relist", () => r.log.length >= 3);
-      expect(r.log).toEqual(["add worker-1", "delete worker-1", "add worker-3"]);
+      await waitUntil("relist", () => r.log.length >= 5);
+      expect(r.log.slice(0, 2)).toEqual(["add worker-1", "add marker"]);
+      expect(r.log.slice(2).sort()).toEqual(["add worker-3", "delete marker", "delete worker-1"]);
       await c.waitForWatches(1);
       const statuses = c.requests({ verb: "watch" }).map((w) => w.status);
       expect(statuses).toEqual(expiredAs === "http" ? [200, 410, 200] : [200, 200, 200]);
@@ -173,13 +180,14 @@ describe("client-node informer against the fake", () => {
     await waitUntil("error event", () => r.errors.length === 1);
     expect((r.errors[0] as { statusCode?: number }).statusCode).toBe(500);
     const n = c.requests().length;
-    await sleep(100);
-    expect(c.requests()).toHaveLength(n); // stopped: nothing retried
 
     c.createNode({ name: "worker-2", labels: { "homelab/role": "worker" } });
     await r.informer.start();
     await waitUntil("resumed", () => r.log.includes("add worker-2"));
     expect(c.requests({ verb: "list" })).toHaveLength(1);
+    // Stopped means stopped: between the error and start() nothing was retried, so every request
+    // since then is the resume's single watch.
+    expect(c.requests().slice(n).map((q) => q.verb)).toEqual(["watch"]);
   });
 
   test("list 500 emits an ApiException error", async () => {

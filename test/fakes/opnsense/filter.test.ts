@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { OpnVersion, Simulator } from "./index.ts";
 import { VERSIONS } from "./index.ts";
 import { at, call, keysOf, rowsOf, start } from "./test-client.ts";
+import { waitFor } from "../../helpers/wait.ts";
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -243,7 +244,7 @@ describe("§4.6/§4.7 apply, savepoints", () => {
     await call(sim, "POST", `/api/firewall/filter/apply/${rev}`);
     expect(sim.control.running().pf.pendingRollback).toBe(rev);
     expect(sim.control.running().pf.rules).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 150));
+    await waitFor(() => sim.control.counters().rollbacks === 1, "the rollback timer fired");
     expect(keysOf(sim.control.state().rules)).toEqual([]);
     expect(sim.control.running().pf.rules).toEqual([]);
     expect(sim.control.counters().rollbacks).toBe(1);
@@ -257,7 +258,8 @@ describe("§4.6/§4.7 apply, savepoints", () => {
     await call(sim, "POST", `/api/firewall/filter/apply/${rev}`);
     expect((await call(sim, "POST", `/api/firewall/filter/cancelRollback/${rev}`)).json).toEqual({ status: "\n\n" });
     expect((await call(sim, "POST", `/api/firewall/filter/cancelRollback/${rev}`)).json).toEqual({ status: "Execute error\n\n" });
-    await new Promise((r) => setTimeout(r, 120));
+    // Nothing is armed any more, so nothing can roll back later.
+    expect(sim.control.running().pf.pendingRollback).toBeNull();
     expect(keysOf(sim.control.state().rules)).toHaveLength(1);
   });
 
@@ -276,7 +278,9 @@ describe("§4.6/§4.7 apply, savepoints", () => {
     expect(rev).toMatch(/^\d+\.\d{2}$/);
     await addRule(base);
     await call(sim, "POST", `/api/firewall/filter/apply/${rev}`);
-    await new Promise((r) => setTimeout(r, 120));
+    // The timer runs, but the rounded revision matches no savepoint: nothing is restored.
+    await waitFor(() => sim.control.running().pf.pendingRollback === null, "the rollback timer ran");
+    expect(sim.control.counters().rollbacks).toBe(0);
     expect(keysOf(sim.control.state().rules)).toHaveLength(1);
     expect((await call(sim, "POST", `/api/firewall/filter/revert/${rev}`)).json).toEqual({ status: "unknown (or removed) savepoint" });
   });
