@@ -25,7 +25,6 @@ export type StatusSource = { status(): StatusView };
 
 /** 3725 s → `1h02m05s`: short enough for a table column, exact enough to compare two looks. */
 export function formatUptime(seconds: number): string {
-  if (seconds <= 0) return "-";
   const d = Math.floor(seconds / 86_400);
   const h = Math.floor((seconds % 86_400) / 3600);
   const m = Math.floor((seconds % 3600) / 60);
@@ -43,7 +42,7 @@ export function renderStatusText(v: StatusView): string {
   if (v.nodes.length === 0) return `${head}${v.sessions === "known" ? "no BGP neighbors owned by the agent\n" : ""}`;
   const rows = [
     ["NODE", "NEIGHBOR", "REMOTE-AS", "STATE", "UPTIME", "PFX-RCVD", "PFX-ACCEPTED", "LAST-CHANGE"],
-    ...v.nodes.map((n) => [n.node, n.address, n.remoteAs === null ? "-" : String(n.remoteAs), n.state, formatUptime(n.uptimeSeconds), String(n.prefixesReceived), String(n.prefixesAccepted), n.lastChange]),
+    ...v.nodes.map((n) => [n.node, n.address, n.remoteAs === null ? "-" : String(n.remoteAs), n.state, n.state === "Established" ? formatUptime(n.uptimeSeconds) : "-", String(n.prefixesReceived), String(n.prefixesAccepted), n.lastChange]),
   ];
   const widths = rows.reduce<number[]>((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
   return head + rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ")).join("\n") + "\n";

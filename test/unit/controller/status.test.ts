@@ -27,6 +27,6 @@ describe("/status text", () => {
   });
 
   test("uptime units", () => {
-    expect([0, 59, 61, 3600, 90_061].map(formatUptime)).toEqual(["-", "59s", "1m01s", "1h00m00s", "1d01h01m"]);
+    expect([0, 59, 61, 3600, 90_061].map(formatUptime)).toEqual(["0s", "59s", "1m01s", "1h00m00s", "1d01h01m"]);
   });
 });
