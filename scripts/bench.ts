@@ -98,6 +98,7 @@ function pureMiddle(): void {
     rules: desired.rules.map((r, i): Rule => ({ ...r.spec, uuid: `r-${i}`, categories: [cat] })),
     frrRunning: { neighbors: new Map(desired.neighbors.map((d) => [d.spec.address, { remoteAs: d.spec.remoteAs, description: d.spec.description }])) },
     aliasTablesRunning: new Map(desired.aliases.map((a) => [a.spec.name, a.spec.content])),
+    bgpSessions: { ok: false, reason: "not part of the planning benchmark", privilege: null },
   };
   const opts = { ownerId: "default", policy: "sync" as const, adoptExisting: false, firstPassSinceStart: false };
   const facts = { ...noFacts, ownedNeighbors: ownedNeighborsByKey(snapshot.neighbors, makeOwner("default", "", [])).unique };

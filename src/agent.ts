@@ -131,7 +131,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       t.onPass?.(report);
     },
   });
-  const http = await startHttpServer({ port: config.httpPort, health: controller, registry: metrics.registry, logger });
+  const http = await startHttpServer({ port: config.httpPort, health: controller, status: controller, registry: metrics.registry, logger });
   await cluster.start();
   elector?.start();
   controller.start();

@@ -6,7 +6,15 @@ import { describeError } from "./watch.ts";
 export type NodeEvent = {
   readonly node: string;
   readonly type: "Normal" | "Warning";
-  readonly reason: "BGPPeerConfigured" | "BGPPeerRemoved" | "BGPPeerConflict" | "BGPPeerSkipped" | "BGPPeerFailed";
+  readonly reason:
+    | "BGPPeerConfigured"
+    | "BGPPeerRemoved"
+    | "BGPPeerConflict"
+    | "BGPPeerSkipped"
+    | "BGPPeerFailed"
+    | "BGPSessionEstablished"
+    | "BGPSessionDown"
+    | "BGPSessionDownTooLong";
   readonly message: string;
 };
 

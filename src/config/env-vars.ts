@@ -55,6 +55,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   v("MIN_APPLY_INTERVAL", "10s", "minimum time between two FRR reconfigures and between two firewall applies"),
   v("REMOVAL_GRACE", "30s", "how long a node that left the selector or was deleted keeps its neighbor"),
   v("SYNC_INTERVAL", "5m", "periodic full resync"),
+  v("SESSION_DOWN_WARN", "5m", "a node whose BGP session stays down this long gets a Warning Event naming the likely causes"),
   v("DEBOUNCE", "2s", "collect a burst of cluster changes into one pass"),
   v("LEADER_ELECTION", "true in cluster", "only the Lease holder writes (default true when KUBERNETES_SERVICE_HOST is set)"),
   v("HTTP_PORT", "8080", "port of /healthz, /readyz and /metrics"),

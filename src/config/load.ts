@@ -229,6 +229,7 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
   const minApplyIntervalMs = optional("MIN_APPLY_INTERVAL", durationCheck(0, 3_600_000), 10_000);
   const removalGraceMs = optional("REMOVAL_GRACE", durationCheck(0, 86_400_000), 30_000);
   const syncIntervalMs = optional("SYNC_INTERVAL", durationCheck(1000, 86_400_000), 300_000);
+  const sessionDownWarnMs = optional("SESSION_DOWN_WARN", durationCheck(1000, 86_400_000), 300_000);
   const debounceMs = optional("DEBOUNCE", durationCheck(0, 600_000), 2000);
   const inCluster = raw("KUBERNETES_SERVICE_HOST") !== undefined;
   const leaderElection = optional("LEADER_ELECTION", booleanCheck, inCluster);
@@ -304,6 +305,7 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
     dryRun,
     adoptExisting,
     syncIntervalMs,
+    sessionDownWarnMs,
     debounceMs,
     leaderElection,
     httpPort,

@@ -47,6 +47,7 @@ export function redactedConfigSummary(config: Config): ConfigSummary {
     MIN_APPLY_INTERVAL: formatDuration(config.safety.minApplyIntervalMs),
     REMOVAL_GRACE: formatDuration(config.safety.removalGraceMs),
     SYNC_INTERVAL: formatDuration(config.syncIntervalMs),
+    SESSION_DOWN_WARN: formatDuration(config.sessionDownWarnMs),
     DEBOUNCE: formatDuration(config.debounceMs),
     LEADER_ELECTION: config.leaderElection,
     HTTP_PORT: config.httpPort,

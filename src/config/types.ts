@@ -71,6 +71,8 @@ export type Config = {
   readonly dryRun: boolean;
   readonly adoptExisting: boolean;
   readonly syncIntervalMs: number;
+  /** A BGP session down this long raises BGPSessionDownTooLong with the causes the agent can see. */
+  readonly sessionDownWarnMs: number;
   readonly debounceMs: number;
   readonly leaderElection: boolean;
   readonly httpPort: number;

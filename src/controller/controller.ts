@@ -3,16 +3,21 @@ import { applyPlan, type ApplyResult, type FirewallAction } from "../apply/apply
 import { errorKind, errorMessage, isFatal } from "../apply/errors.ts";
 import type { Config } from "../config/types.ts";
 import { computeDesired } from "../desired/index.ts";
-import type { Capabilities, Neighbor } from "../domain/types.ts";
+import type { Capabilities, Neighbor, RouterSnapshot } from "../domain/types.ts";
 import { computePlan } from "../plan/index.ts";
 import type { Metrics } from "../server/metrics.ts";
 import type { HealthSource } from "../server/http.ts";
+import type { StatusSource, StatusView } from "../server/status.ts";
+import type { NodeEvent } from "../cluster/events.ts";
+import { NO_SESSIONS_SEEN, downCauses, observeSessions, type DownTooLong, type SessionMemory, type SessionObservation } from "./sessions.ts";
+import { nodeOfKey } from "./node-events.ts";
 import type { ClusterSource, Router, SuspensionStore } from "./ports.ts";
 import { NOT_SUSPENDED, encodeSuspension, reconcileSuspension, suspend, type SuspensionState } from "./suspension.ts";
 import { passResult, summaryFields } from "./summary.ts";
 import type { DesiredState, RouterFacts } from "../desired/types.ts";
 import type { Plan } from "../plan/types.ts";
-import { aliasNames, categoryName } from "../domain/names.ts";
+import { aliasNames, categoryName, nodeAliasName } from "../domain/names.ts";
+import { BGP_RULE_KEY } from "../desired/bgp-firewall.ts";
 import { neighborKey } from "../domain/ownership.ts";
 import { parseIp } from "../domain/net.ts";
 import { checkClusterClaim } from "../plan/cluster-claim.ts";
@@ -54,9 +59,11 @@ export type PassReport = {
   readonly heldBack?: number;
   /** Firewall changes were suspended (after a lockout undo) during this pass. */
   readonly firewallSuspended?: boolean;
+  /** BGPSessionEstablished / BGPSessionDown / BGPSessionDownTooLong seen in this pass. */
+  readonly sessionEvents?: readonly NodeEvent[];
 };
 
-export type Controller = HealthSource & {
+export type Controller = HealthSource & StatusSource & {
   start(): void;
   /** Ask for a pass (debounced). */
   trigger(reason: string): void;
@@ -114,6 +121,13 @@ export function createController(opts: ControllerOptions): Controller {
   /** End of the last pass that reconfigured FRR or applied the firewall (MIN_APPLY_INTERVAL). */
   let lastApplyAt: number | null = null;
   const gate = (): ApplyGate => ({ lastApplyAt, minApplyIntervalMs: config.safety.minApplyIntervalMs });
+  let sessionMemory: SessionMemory = NO_SESSIONS_SEEN;
+  let sessionView: StatusView = { observedAt: null, sessions: "unknown", reason: "no pass has read the sessions yet", nodes: [] };
+  /** The diagnostics endpoint failed and that was logged; said once until it answers again. */
+  let sessionsUnavailable = false;
+  let sessionTimer: NodeJS.Timeout | null = null;
+  /** Nodes with per-node session series, so a node that is gone loses its label set. */
+  let sessionSeries = new Set<string>();
 
   function setSuspension(next: SuspensionState): void {
     suspension = next;
@@ -246,6 +260,7 @@ export function createController(opts: ControllerOptions): Controller {
       const facts = { ...routerFacts(snapshot.neighbors, view.nodes.map((n) => n.name), claim.claim), routerAddresses: routerAddresses(config, snapshot.bgp) };
       const want: DesiredState = computeDesired(view, config, caps, facts);
       desired = want;
+      const sessions = await followSessions(snapshot, want);
       for (const p of want.problems) logger.warn({ [p.kind]: p.object, error: p.message }, "input problem; object skipped");
       for (const h of want.held) logger.info({ key: h.key, address: h.address, reason: h.reason }, "neighbor kept although no node asks for it");
       blocked = want.deletionGuard?.message ?? null;
@@ -295,7 +310,13 @@ export function createController(opts: ControllerOptions): Controller {
       const suspended = suspension.current !== null;
       // While suspended, new nodes get neighbors but no firewall access: never call that a success.
       const result = suspended && passResult(outcome) === "success" ? "partial" : passResult(outcome);
-      const fields = { ...summaryFields(want, steps, outcome, performance.now() - started, trigger), result, ...(suspended ? { firewallSuspended: true } : {}), ...held };
+      const fields = {
+        ...summaryFields(want, steps, outcome, performance.now() - started, trigger),
+        result,
+        ...(suspended ? { firewallSuspended: true } : {}),
+        ...held,
+        ...(sessions.counts ? { sessions: sessions.counts } : {}),
+      };
       if (outcome.aborted) {
         routerHealthy = false;
         caps = null;
@@ -311,7 +332,17 @@ export function createController(opts: ControllerOptions): Controller {
       for (const reason of ["invalid-input", "removal-grace", "deletion-guard"] as const)
         metrics.heldNeighbors.set({ reason }, want.held.filter((h) => h.reason === reason).length);
       updateManaged(want);
-      return finish({ trigger, result, desired: want, plan: steps, applied: outcome, error: outcome.aborted, ...held, ...(suspended ? { firewallSuspended: true } : {}) });
+      return finish({
+        trigger,
+        result,
+        desired: want,
+        plan: steps,
+        applied: outcome,
+        error: outcome.aborted,
+        ...held,
+        ...(suspended ? { firewallSuspended: true } : {}),
+        sessionEvents: sessions.events,
+      });
     } catch (err) {
       const message = errorMessage(err);
       lastError = message;
@@ -328,6 +359,116 @@ export function createController(opts: ControllerOptions): Controller {
     } finally {
       endTimer();
     }
+  }
+
+  /**
+   * Session status of the agent's neighbors from the summary read with the snapshot: metrics,
+   * /status, log lines and Events on a change; for a session down past SESSION_DOWN_WARN, the
+   * causes the agent can see (one extra read, of the update-source network, only then).
+   */
+  async function followSessions(snapshot: RouterSnapshot, want: DesiredState): Promise<{ counts: SessionObservation["counts"]; events: NodeEvent[] }> {
+    const read = snapshot.bgpSessions;
+    const now = Date.now();
+    if (!read.ok) {
+      if (!sessionsUnavailable)
+        logger.warn(
+          { privilege: read.privilege ?? undefined, error: read.reason },
+          read.privilege
+            ? `BGP session status unavailable: the API user lacks the privilege ${read.privilege}; passes go on without session data`
+            : "BGP session status unavailable; passes go on without session data",
+        );
+      sessionsUnavailable = true;
+    } else if (sessionsUnavailable) {
+      logger.info({}, "BGP session status readable again");
+      sessionsUnavailable = false;
+    }
+    const nodeByKey = new Map(want.neighbors.map((n) => [n.key, n.node]));
+    const { unique } = ownedNeighborsByKey(snapshot.neighbors, makeOwner(config.ownerId, "", []));
+    const owned = [...unique].filter(([, n]) => n.enabled).map(([key, n]) => ({ node: nodeByKey.get(key) ?? nodeOfKey(key), address: n.address, remoteAs: n.remoteAs }));
+    const obs = observeSessions(sessionMemory, owned, read, now, config.sessionDownWarnMs);
+    sessionMemory = obs.memory;
+    publishSessions(obs, read.ok ? null : read.reason, now);
+    const events = [...obs.events];
+    for (const e of obs.events) {
+      const s = obs.sessions?.find((x) => x.node === e.node);
+      if (e.reason === "BGPSessionEstablished") logger.info({ node: e.node, address: s?.address, prefixes: s?.prefixesReceived }, "BGP session established");
+      else logger.warn({ node: e.node, address: s?.address, state: s?.state }, "BGP session down");
+    }
+    for (const d of obs.downTooLong) {
+      const causes = await causesOf(d, snapshot, want);
+      logger.warn({ node: d.node, address: d.address, state: d.state, downForMs: d.downForMs, causes }, "BGP session down too long");
+      events.push({
+        node: d.node,
+        type: "Warning",
+        reason: "BGPSessionDownTooLong",
+        message: `OPNsense's BGP session with ${d.address} has been down for ${Math.round(d.downForMs / 1000)}s (state ${d.state}); likely: ${causes.join("; ")}`,
+      });
+    }
+    if (sessionTimer) clearTimeout(sessionTimer);
+    sessionTimer = null;
+    if (obs.nextWarnAt !== null && !stopped) {
+      sessionTimer = setTimeout(() => {
+        sessionTimer = null;
+        schedule("BGP session down check", false, 0);
+      }, obs.nextWarnAt - now + 10);
+    }
+    return { counts: obs.counts, events };
+  }
+
+  function publishSessions(obs: SessionObservation, unavailable: string | null, now: number): void {
+    metrics.sessionsKnown.set(obs.sessions ? 1 : 0);
+    const current = new Set((obs.sessions ?? []).map((s) => s.node));
+    // Stale per-node numbers are worse than none: an alert on them would describe the past.
+    for (const node of sessionSeries) {
+      if (current.has(node)) continue;
+      metrics.sessionUp.remove({ node });
+      metrics.prefixesReceived.remove({ node });
+      metrics.prefixesAccepted.remove({ node });
+    }
+    sessionSeries = current;
+    for (const s of obs.sessions ?? []) {
+      metrics.sessionUp.set({ node: s.node }, s.established ? 1 : 0);
+      metrics.prefixesReceived.set({ node: s.node }, s.prefixesReceived);
+      metrics.prefixesAccepted.set({ node: s.node }, s.prefixesAccepted);
+    }
+    sessionView = obs.sessions
+      ? {
+          observedAt: new Date(now).toISOString(),
+          sessions: "known",
+          nodes: obs.sessions.map((s) => ({
+            node: s.node,
+            address: s.address,
+            remoteAs: s.remoteAs,
+            state: s.state,
+            uptimeSeconds: Math.floor(s.uptimeMs / 1000),
+            prefixesReceived: s.prefixesReceived,
+            prefixesAccepted: s.prefixesAccepted,
+            lastChange: new Date(s.lastChangeAt).toISOString(),
+          })),
+        }
+      : { observedAt: new Date(now).toISOString(), sessions: "unknown", reason: unavailable ?? "not read", nodes: [] };
+  }
+
+  async function causesOf(d: DownTooLong, snapshot: RouterSnapshot, want: DesiredState): Promise<string[]> {
+    const ruleDescription = want.rules.find((r) => r.key === BGP_RULE_KEY)?.spec.description;
+    const table = snapshot.aliasTablesRunning?.get(nodeAliasName(config.ownerId));
+    const us = config.bgp.updateSource;
+    let networks: string[] | null = null;
+    if (us) {
+      try {
+        networks = await router.readPfTable(`__${us}_network`);
+      } catch (err) {
+        logger.debug({ table: `__${us}_network`, error: errorMessage(err) }, "could not read the update-source network");
+      }
+    }
+    return downCauses({
+      address: d.address,
+      state: d.state,
+      firewallSuspended: suspension.current !== null,
+      bgpRulePresent: snapshot.rules.some((r) => r.enabled && r.description === ruleDescription),
+      addressInNodeTable: table ? table.includes(d.address) : null,
+      updateSource: us ? { interface: us, networks } : null,
+    });
   }
 
   /** What the desired state needs from the router, and the removal-grace clock. */
@@ -396,7 +537,7 @@ export function createController(opts: ControllerOptions): Controller {
     },
     async stop() {
       stopped = true;
-      for (const t of [debounceTimer, retryTimer, graceTimer]) if (t) clearTimeout(t);
+      for (const t of [debounceTimer, retryTimer, graceTimer, sessionTimer]) if (t) clearTimeout(t);
       if (resyncTimer) clearInterval(resyncTimer);
       debounceTimer = retryTimer = resyncTimer = null;
       queued = null;
@@ -408,6 +549,7 @@ export function createController(opts: ControllerOptions): Controller {
         else await new Promise((r) => setTimeout(r, 10));
       }
     },
+    status: () => sessionView,
     live() {
       const since = lastAttemptAt ?? startedAt;
       const limit = 3 * config.syncIntervalMs + 60_000;

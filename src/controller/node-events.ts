@@ -4,7 +4,7 @@ import type { PassReport } from "./controller.ts";
 export type { NodeEvent };
 
 /** Neighbor keys are `node=<name>` (shortened with a hash suffix only for very long names). */
-function nodeOfKey(key: string): string {
+export function nodeOfKey(key: string): string {
   return key.startsWith("node=") ? key.slice("node=".length) : key;
 }
 
@@ -44,5 +44,6 @@ export function nodeEvents(report: PassReport): NodeEvent[] {
   for (const p of report.desired?.problems ?? []) {
     if (p.kind === "node") out.push({ node: p.object, type: "Warning", reason: "BGPPeerSkipped", message: p.message });
   }
+  out.push(...(report.sessionEvents ?? []));
   return out;
 }

@@ -3,7 +3,7 @@ import type { ClusterView } from "../cluster/types.ts";
 import type { OpnsenseClient } from "../opnsense/index.ts";
 
 /** What a pass reads from OPNsense. */
-export type RouterReader = Pick<OpnsenseClient, "preflight" | "readSnapshot">;
+export type RouterReader = Pick<OpnsenseClient, "preflight" | "readSnapshot" | "readPfTable">;
 
 export type Router = RouterReader & RouterWriter;
 

@@ -140,6 +140,27 @@ export type FrrRunning = {
   readonly prefixListEntries?: ReadonlySet<string>;
 };
 
+/** One BGP peer as FRR reports it in `show bgp summary json` (address families merged). */
+export type BgpPeerStatus = {
+  readonly address: string;
+  /** FRR's FSM state: `Established`, `Active`, `Connect`, `Idle`, `OpenSent`, `OpenConfirm` (`Idle (Admin)`…). */
+  readonly state: string;
+  readonly remoteAs: number | null;
+  /** How long the session has been Established (0 when it is not). */
+  readonly uptimeMs: number;
+  /** `pfxRcd` summed over the address families: prefixes FRR holds from this peer. */
+  readonly prefixesReceived: number;
+  readonly description: string | null;
+};
+
+/**
+ * What FRR's BGP sessions look like, read in the same batch as the snapshot; `unavailable` says why
+ * not (the endpoint refused or failed), so a pass goes on without session data.
+ */
+export type BgpSessionsRead =
+  | { readonly ok: true; readonly peers: ReadonlyMap<string, BgpPeerStatus> }
+  | { readonly ok: false; readonly reason: string; readonly privilege: string | null };
+
 /** What pf runs: live alias table contents, when readable (`alias_util/list`). */
 export type AliasTablesRunning = ReadonlyMap<string, readonly string[]>;
 
@@ -158,4 +179,6 @@ export type RouterSnapshot = {
   readonly frrRunning: FrrRunning | null;
   /** Live tables of the agent's aliases; null when not readable (privilege missing). */
   readonly aliasTablesRunning: AliasTablesRunning | null;
+  /** FRR's BGP sessions (`diagnostics/bgpsummary`), or why they could not be read. */
+  readonly bgpSessions: BgpSessionsRead;
 };

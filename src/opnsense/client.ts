@@ -26,6 +26,8 @@ export type OpnsenseClient = {
   /** `checks.interfaces`: settings naming interfaces, reported as problems when OPNsense does not offer them. */
   preflight(checks?: { readonly interfaces?: readonly InterfaceSetting[] }): Promise<PreflightResult>;
   readSnapshot(caps: Capabilities, opts: SnapshotOptions): Promise<RouterSnapshot>;
+  /** A live pf table (`alias_util/list`), e.g. `__lan_network`: read only to explain a BGP session that stays down. */
+  readPfTable(name: string): Promise<string[]>;
 
   createNeighbor(spec: NeighborSpec, ctx: NeighborWriteContext): Promise<string>;
   updateNeighbor(uuid: string, spec: NeighborSpec, ctx: NeighborWriteContext): Promise<void>;
@@ -78,6 +80,7 @@ export function createOpnsenseClient(opts: OpnsenseClientOptions): OpnsenseClien
       return result;
     },
     readSnapshot: (caps, o) => readSnapshot(http, caps, o),
+    readPfTable: (name) => alias.readAliasTable(http, name),
 
     createNeighbor: (spec, ctx) => bgp.createNeighbor(http, spec, ctx),
     updateNeighbor: (uuid, spec, ctx) => bgp.updateNeighbor(http, uuid, spec, ctx),

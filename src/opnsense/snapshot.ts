@@ -1,7 +1,8 @@
 /**
  * The reads of one reconcile pass, all at once and as few as possible:
  * quagga/general/get, quagga/bgp/get, firewall/category/searchItem, firewall/alias/get,
- * firewall/filter/get, quagga/diagnostics/generalrunningconfig, then alias_util/list/<name>
+ * firewall/filter/get, quagga/diagnostics/generalrunningconfig, quagga/diagnostics/bgpsummary
+ * (session status, for reports only), then alias_util/list/<name>
  * for each requested alias that exists. Model-level `get`s are used because they carry
  * exact stored values on every version (grids carry labels before 25.7, §2.3).
  */
@@ -13,6 +14,7 @@ import { readCategories } from "./category.ts";
 import { readAliases, readAliasTable } from "./alias.ts";
 import { readRules } from "./filter.ts";
 import { readRunning } from "./frr-service.ts";
+import { readBgpSessions } from "./bgp-sessions.ts";
 
 export type SnapshotOptions = { readonly aliasNames: readonly string[] };
 
@@ -28,13 +30,14 @@ async function readTables(http: Http, names: readonly string[]): Promise<AliasTa
 }
 
 export async function readSnapshot(http: Http, caps: Capabilities, opts: SnapshotOptions): Promise<RouterSnapshot> {
-  const [frr, bgpModel, categories, aliases, rules, frrRunning] = await Promise.all([
+  const [frr, bgpModel, categories, aliases, rules, frrRunning, bgpSessions] = await Promise.all([
     readGeneral(http),
     readBgpModel(http),
     readCategories(http),
     readAliases(http),
     readRules(http, caps),
     readRunning(http),
+    readBgpSessions(http),
   ]);
   const existing = new Set(aliases.map((a) => a.name));
   const aliasTablesRunning = await readTables(http, [...new Set(opts.aliasNames)].filter((n) => existing.has(n)));
@@ -51,5 +54,6 @@ export async function readSnapshot(http: Http, caps: Capabilities, opts: Snapsho
     rules,
     frrRunning,
     aliasTablesRunning,
+    bgpSessions,
   };
 }

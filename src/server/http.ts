@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { renderStatusText, type StatusSource } from "./status.ts";
 
 export type HealthSource = {
   /** Liveness: false only when the loop is stuck (no pass attempted for several intervals). */
@@ -11,16 +12,19 @@ export type HealthSource = {
 
 export type HttpServer = { readonly port: number; close(): Promise<void> };
 
-/** `/healthz`, `/readyz`, `/metrics`. Nothing else is served. */
+/** `/healthz`, `/readyz`, `/metrics`, `/status`. Nothing else is served. */
 export async function startHttpServer(opts: {
   port: number;
   host?: string;
   health: HealthSource;
+  /** BGP sessions per node for `/status`; without one `/status` is 404. */
+  status?: StatusSource;
   registry: Registry;
   logger: Logger;
 }): Promise<HttpServer> {
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
+    const url = new URL(req.url ?? "/", "http://agent");
+    const path = url.pathname;
     const send = (status: number, body: string, type = "text/plain; charset=utf-8") => {
       res.writeHead(status, { "content-type": type });
       res.end(body);
@@ -40,6 +44,11 @@ export async function startHttpServer(opts: {
         .then((text) => send(200, text, opts.registry.contentType))
         .catch((err: unknown) => send(500, `metrics failed: ${String(err)}\n`));
       return;
+    }
+    if (path === "/status" && opts.status) {
+      const view = opts.status.status();
+      if (url.searchParams.get("format") === "text") return send(200, renderStatusText(view));
+      return send(200, `${JSON.stringify(view, null, 2)}\n`, "application/json");
     }
     send(404, "not found\n");
   });

@@ -94,7 +94,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     help: "1 when the agent links an inbound prefix list on its neighbors (BGP_ACCEPT_PREFIXES), 0 when any route is accepted",
     registers: [registry],
   });
-    const rateLimited = new Counter({
+  const rateLimited = new Counter({
     name: `${P}rate_limited_total`,
     help: "Passes held back by MIN_APPLY_INTERVAL (changes collected into one later pass)",
     registers: [registry],
@@ -109,5 +109,28 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     help: "1 while firewall changes are suspended after a lockout undo (cleared by removing the Lease annotation)",
     registers: [registry],
   });
-  return { registry, buildInfo, leader, heldNeighbors, deletionGuard, ownerConflict, routeFilter, syncTotal, syncDuration, managedObjects, opnsenseRequests, conflicts, problems, lastSuccess, writes, applies, rateLimited, rateLimitedSeconds, firewallSuspended };
+  const sessionsKnown = new Gauge({
+    name: `${P}bgp_sessions_known`,
+    help: "1 when the last pass could read FRR's BGP sessions (quagga/diagnostics/bgpsummary), 0 when unknown (the per-node session series are then absent)",
+    registers: [registry],
+  });
+  const sessionUp = new Gauge({
+    name: `${P}bgp_session_up`,
+    help: "1 when OPNsense's BGP session with the node is Established, else 0 (as of the last pass)",
+    labelNames: ["node"] as const,
+    registers: [registry],
+  });
+  const prefixesReceived = new Gauge({
+    name: `${P}bgp_prefixes_received`,
+    help: "Prefixes FRR holds from the node (pfxRcd, all address families)",
+    labelNames: ["node"] as const,
+    registers: [registry],
+  });
+  const prefixesAccepted = new Gauge({
+    name: `${P}bgp_prefixes_accepted`,
+    help: "Prefixes from the node that passed the inbound prefix list (FRR counts only those)",
+    labelNames: ["node"] as const,
+    registers: [registry],
+  });
+  return { registry, sessionsKnown, sessionUp, prefixesReceived, prefixesAccepted, buildInfo, leader, heldNeighbors, deletionGuard, ownerConflict, routeFilter, syncTotal, syncDuration, managedObjects, opnsenseRequests, conflicts, problems, lastSuccess, writes, applies, rateLimited, rateLimitedSeconds, firewallSuspended };
 }

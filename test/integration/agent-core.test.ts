@@ -66,7 +66,7 @@ describe.each(VERSIONS)("agent core against OPNsense %s", (version) => {
     w.addWorker("worker-4", "10.0.20.14");
     await w.settle(() => neighbors(w.sim).length === 4 && w.sim.control.running().frr.neighbors.length === 4, "worker-4 running");
     const all = calls(w.sim);
-    const reads = all.slice(0, 7);
+    const reads = all.slice(0, 8);
     // The pass reads in parallel, so their order is not fixed; what they are is.
     expect([...reads].sort()).toEqual(
       [
@@ -76,10 +76,12 @@ describe.each(VERSIONS)("agent core against OPNsense %s", (version) => {
         "GET /api/firewall/alias/get",
         "GET /api/firewall/filter/get",
         "GET /api/quagga/diagnostics/generalrunningconfig",
+        // session status, in the same parallel batch
+        "GET /api/quagga/diagnostics/bgpsummary",
         "GET /api/firewall/alias_util/list/k8s_bgp_nodes",
       ].sort(),
     );
-    expect(all.slice(7)).toEqual([
+    expect(all.slice(8)).toEqual([
       "POST /api/quagga/bgp/setNeighbor/{uuid}",
       "POST /api/firewall/alias/setItem/{uuid}",
       "POST /api/quagga/service/reconfigure",
@@ -136,7 +138,7 @@ describe.each(VERSIONS)("agent core against OPNsense %s", (version) => {
     await w.agent?.controller.runNow("resync", { fresh: true });
     expect(writeCalls(w.sim)).toEqual([]);
     expect(actionCalls(w.sim)).toEqual([]);
-    expect(calls(w.sim)).toHaveLength(7);
+    expect(calls(w.sim)).toHaveLength(8);
     await w.stopAgent();
     w.sim.control.clearLog();
     await w.startAgent();

@@ -7,6 +7,7 @@ import { OS_FRR_MINOR, type OpnVersion } from "../fakes/opnsense/index.ts";
 import { createLab, labSkipReason, type Lab } from "./netns.ts";
 import { startAgentWorld, startSimWorld } from "./harness.ts";
 import { eventually } from "./wait.ts";
+import { mirrorSessions } from "./sessions.ts";
 
 const skipReason = await labSkipReason();
 if (skipReason !== null) console.warn(`[bgp-lab] skipped: ${skipReason}`);
@@ -172,6 +173,9 @@ describe.skipIf(skipReason !== null)(
         expect([...kernel.keys()]).toEqual([W3.lb]);
         const nb = (await L().frr.neighbors()).get(W3.ip);
         expect(nb?.bgpState).toBe("Established");
+        // FRR's pfxRcd counts only what passed the inbound prefix list (4 announced, 1 accepted):
+        // the number the agent reports as received and accepted.
+        expect((await L().frr.summary()).get(W3.ip)?.pfxRcd).toBe(1);
       } finally {
         await w.close();
       }
@@ -232,6 +236,31 @@ describe.skipIf(skipReason !== null)(
         expect(w.bridge.failures).toEqual([]);
         // the simulator agrees: reloads only, no session dropped except the removed one
         expect(w.sim.control.counters().sessionsDropped).toBe(1);
+
+        // 4. session status as the agent reports it: real FRR's sessions copied into the
+        // simulator's diagnostics (sessions.ts), then one pass reads them
+        const look = async () => {
+          await mirrorSessions(L().frr, w.sim.control);
+          const report = await w.agent.controller.runNow("lab: session status");
+          return { report, status: w.agent.controller.status().nodes.find((n) => n.node === W2.name) };
+        };
+        const real = (await L().frr.summary()).get(W2.ip);
+        const up = await look();
+        expect(up.status).toMatchObject({ address: W2.ip, state: "Established", prefixesReceived: real?.pfxRcd, prefixesAccepted: real?.pfxRcd });
+        expect(up.report.sessionEvents?.map((e) => [e.node, e.reason])).toEqual([[W2.name, "BGPSessionEstablished"]]);
+        const sessionStart = Date.now();
+        await L().node(W2.name).stop();
+        t["gobgpd stopped → FRR session down"] = await eventually(`FRR session to ${W2.ip} down after stopping gobgpd`, async () => !(await established(W2.ip)), w.diagnostics);
+        const down = await look();
+        expect(down.status?.state).not.toBe("Established");
+        expect(down.report.sessionEvents?.map((e) => [e.node, e.reason, e.type])).toEqual([[W2.name, "BGPSessionDown", "Warning"]]);
+        await L().node(W2.name).start();
+        t["gobgpd restarted → Established"] = await eventually(`FRR session to ${W2.ip} Established after restarting gobgpd`, () => established(W2.ip), w.diagnostics);
+        await eventually(`${W2.lb} back in FRR's RIB`, () => inRib(W2.lb, W2.ip), w.diagnostics);
+        const back = await look();
+        expect(back.status).toMatchObject({ state: "Established", prefixesReceived: 2 });
+        expect(back.report.sessionEvents?.map((e) => [e.node, e.reason])).toEqual([[W2.name, "BGPSessionEstablished"]]);
+        expect(Date.parse(back.status?.lastChange ?? "")).toBeGreaterThanOrEqual(sessionStart);
         console.info(`[bgp-lab] ${Object.entries(t).map(([k2, v]) => `${k2}: ${v} ms`).join(", ")}; FRR applies: ${w.bridge.applies.map((a) => `${a.method} ${a.ms} ms (${(a.conf.match(/remote-as/g) ?? []).length} neighbors)`).join(", ")}`);
       } finally {
         await w.close();

@@ -2,7 +2,7 @@
 // peers with the router and announces LoadBalancer /32s.
 import { writeFileSync } from "node:fs";
 import { run, runOk, sleep } from "./exec.ts";
-import type { Daemons } from "./procs.ts";
+import type { Daemon, Daemons } from "./procs.ts";
 
 export const GOBGP_API = "127.0.0.1:50051";
 
@@ -15,6 +15,10 @@ export type GobgpNode = {
   withdraw(prefix: string): Promise<void>;
   /** gobgp's view of the session to the router */
   peer(address: string): Promise<GobgpPeer>;
+  /** SIGTERM gobgpd (it closes its sessions with a NOTIFICATION) and wait for it to exit. */
+  stop(): Promise<void>;
+  /** Start gobgpd again and announce what was announced before (its RIB died with it). */
+  start(): Promise<void>;
 };
 
 export type GobgpPeer = {
@@ -82,29 +86,47 @@ export async function startGobgp(o: {
 }): Promise<GobgpNode> {
   const conf = `${o.dir}/gobgpd-${o.name}.toml`;
   writeFileSync(conf, gobgpToml(o));
-  const d = o.daemons.spawn(`gobgpd-${o.name}`, [
-    "ip", "netns", "exec", o.ns, "gobgpd", "-f", conf, "-t", "toml", "-p", "--pprof-disable", "--api-hosts", GOBGP_API,
-  ]);
   const [host, port] = GOBGP_API.split(":");
   const cli = (...args: string[]): string[] => ["netns", "exec", o.ns, "gobgp", "-u", host ?? "127.0.0.1", "-p", port ?? "50051", ...args];
-  // the gRPC API answers once the daemon is up
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const r = await run("ip", cli("global"));
-    if (r.code === 0) break;
-    if (d.exitedWith() !== null) throw new Error(`gobgpd ${o.name} exited: ${d.exitedWith() ?? ""}\n${o.daemons.logs()}`);
-    if (Date.now() > deadline) throw new Error(`gobgpd ${o.name} API not answering: ${r.stderr}`);
-    await sleep(100);
-  }
+  const announced = new Set<string>();
+  const launch = async (): Promise<Daemon> => {
+    const d = o.daemons.spawn(`gobgpd-${o.name}`, [
+      "ip", "netns", "exec", o.ns, "gobgpd", "-f", conf, "-t", "toml", "-p", "--pprof-disable", "--api-hosts", GOBGP_API,
+    ]);
+    // the gRPC API answers once the daemon is up
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const r = await run("ip", cli("global"));
+      if (r.code === 0) return d;
+      if (d.exitedWith() !== null) throw new Error(`gobgpd ${o.name} exited: ${d.exitedWith() ?? ""}\n${o.daemons.logs()}`);
+      if (Date.now() > deadline) throw new Error(`gobgpd ${o.name} API not answering: ${r.stderr}`);
+      await sleep(100);
+    }
+  };
+  let d: Daemon | null = await launch();
   return {
     name: o.name,
     ns: o.ns,
     ip: o.ip,
     async announce(prefix) {
       await runOk("ip", cli("global", "rib", "-a", "ipv4", "add", prefix, "nexthop", o.ip));
+      announced.add(prefix);
     },
     async withdraw(prefix) {
       await runOk("ip", cli("global", "rib", "-a", "ipv4", "del", prefix));
+      announced.delete(prefix);
+    },
+    async stop() {
+      if (d === null) return;
+      const running = d;
+      d = null;
+      process.kill(running.pid, "SIGTERM");
+      await running.exited;
+    },
+    async start() {
+      if (d !== null) return;
+      d = await launch();
+      for (const prefix of announced) await runOk("ip", cli("global", "rib", "-a", "ipv4", "add", prefix, "nexthop", o.ip));
     },
     async peer(address) {
       return parseGobgpPeer(await runOk("ip", cli("neighbor", address, "-j")));

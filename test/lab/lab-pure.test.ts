@@ -5,6 +5,7 @@ import { renderFrrConf } from "../fakes/opnsense/index.ts";
 import { mapInterfaceDevices, startFrrBridge, targetConf } from "./bridge.ts";
 import { BASE_FRR_CONF, parseKernelRoutes, parseNeighbors, parseRib, parseSummary, removalCommands, type ApplyResult, type Frr } from "./frr.ts";
 import { gobgpToml, parseGobgpPeer } from "./gobgp.ts";
+import { peerStates } from "./sessions.ts";
 
 const nb = (address: string, node: string, extra: Record<string, string> = {}): Record<string, string> => ({
   enabled: "1",
@@ -168,5 +169,27 @@ describe("FRR bridge (fake FRR)", () => {
     expect(bridge.applies).toHaveLength(3);
     expect(bridge.failures).toEqual([]);
     await bridge.stop();
+  });
+});
+
+describe("session mirror (real FRR → simulator peers)", () => {
+  it("copies state and the peer's RIB prefixes; an absent or odd state is Idle, a down peer holds none", () => {
+    const summary = new Map([
+      ["10.0.20.11", { state: "Established", peerUptimeMsec: 5000, pfxRcd: 1, desc: null }],
+      ["10.0.20.12", { state: "Idle (Admin)", peerUptimeMsec: 0, pfxRcd: 0, desc: null }],
+      ["10.0.20.13", { state: "Active", peerUptimeMsec: 0, pfxRcd: 0, desc: null }],
+    ]);
+    const rib = new Map([
+      ["10.96.0.10/32", [{ nexthops: ["10.0.20.11"], bestpath: true, multipath: false }, { nexthops: ["10.0.20.13"], bestpath: false, multipath: true }]],
+      ["10.96.0.11/32", [{ nexthops: ["10.0.20.12"], bestpath: true, multipath: false }]],
+    ]);
+    expect(peerStates(["10.0.20.11", "10.0.20.12", "10.0.20.13", "10.0.20.14"], summary, rib)).toEqual(
+      new Map([
+        ["10.0.20.11", { state: "Established", prefixes: ["10.96.0.10/32"] }],
+        ["10.0.20.12", { state: "Idle", prefixes: [] }],
+        ["10.0.20.13", { state: "Active", prefixes: [] }],
+        ["10.0.20.14", { state: "Idle", prefixes: [] }],
+      ]),
+    );
   });
 });

@@ -153,6 +153,11 @@ describe("§5.1 searchItem", () => {
     const names = rowsOf(await call(sim, "GET", "/api/firewall/alias/searchItem")).map((r) => r["name"]);
     expect(names).toEqual(expect.arrayContaining(["bogons", "bogonsv6", "virusprot", "sshlockout", "__lan_network"]));
   });
+
+  it("an interface network table holds the interface's network (§5.6)", async () => {
+    const rows = rowsOf(await call(sim, "GET", "/api/firewall/alias_util/list/__lan_network"));
+    expect(rows.map((r) => r["ip"])).toEqual(["10.0.20.0/24"]);
+  });
 });
 
 describe("§5.1/§5.4 set, rename, delete in use", () => {

@@ -34,6 +34,14 @@ export const INTERFACES: Readonly<Record<string, InterfaceInfo>> = {
   opt1: { descr: "OPT1", device: "vtnet2", ipv4: "10.0.30.1", subnet: 24 },
 };
 
+/** What pf's `__<if>_network` table holds: the interface's IPv4 network, e.g. `10.0.20.0/24`. */
+export function interfaceNetwork(info: InterfaceInfo): string {
+  const value = info.ipv4.split(".").reduce((v, o) => v * 256 + Number(o), 0);
+  const size = 2 ** (32 - info.subnet);
+  const base = Math.floor(value / size) * size;
+  return `${[24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join(".")}/${info.subnet}`;
+}
+
 /** Rules that live outside the MVC model (legacy GUI rules and automatic rules). */
 export interface LegacyRule {
   uuid: string;
@@ -233,8 +241,9 @@ export class SimState {
 
   freshPf(): RunningPf {
     // built-in tables exist on every box (see pf.ts builtinAliases)
-    const names = ["bogons", "bogonsv6", "virusprot", "sshlockout", ...Object.keys(INTERFACES).map((i) => `__${i}_network`)];
+    const names = ["bogons", "bogonsv6", "virusprot", "sshlockout"];
     const tables = new Map(names.map((n): [string, string[]] => [n, []]));
+    for (const [name, info] of Object.entries(INTERFACES)) tables.set(`__${name}_network`, [interfaceNetwork(info)]);
     return { rules: [], ruleUuids: [], tables, lastFilterApply: null, lastAliasReconfigure: null };
   }
 

@@ -80,6 +80,7 @@ describe("loadConfig defaults", () => {
       dryRun: false,
       adoptExisting: false,
       syncIntervalMs: 300_000,
+      sessionDownWarnMs: 300_000,
       debounceMs: 2000,
       leaderElection: false,
       httpPort: 8080,

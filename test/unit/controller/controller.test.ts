@@ -37,6 +37,7 @@ function harness(
       if (err) throw err;
       return state.snap;
     },
+    readPfTable: async () => [],
     createNeighbor: async () => "n1",
     updateNeighbor: async () => undefined,
     deleteNeighbor: async () => undefined,

@@ -7,6 +7,7 @@ import type { FilterVersion } from "./fixtures/replies.ts";
 
 useNock();
 
+const SUMMARY = JSON.parse(readFileSync(new URL("./fixtures/bgpsummary.json", import.meta.url), "utf8")) as unknown;
 const RUNNING = JSON.parse(readFileSync(new URL("./fixtures/generalrunningconfig.json", import.meta.url), "utf8")) as unknown;
 
 function mockPass(v: FilterVersion, o: { running?: [number, unknown]; tables?: Record<string, [number, unknown]>; maximumpaths?: boolean } = {}): void {
@@ -56,6 +57,7 @@ function mockPass(v: FilterVersion, o: { running?: [number, unknown]; tables?: R
     );
   const running = o.running ?? [200, RUNNING];
   api().get("/api/quagga/diagnostics/generalrunningconfig").reply(running[0], running[1] as object);
+  api().get("/api/quagga/diagnostics/bgpsummary").reply(200, SUMMARY as object);
   for (const [name, reply] of Object.entries(o.tables ?? {})) api().get(`/api/firewall/alias_util/list/${name}`).reply(reply[0], reply[1] as object);
 }
 
@@ -133,6 +135,7 @@ describe("readSnapshot", () => {
     expect(s.rules[1]).toMatchObject({ interfaces: [], sourceNet: "k8s_lb,lan", statetype: "sloppy", categories: [] });
     expect(s.frrRunning?.neighbors.get("10.0.20.12")).toEqual({ remoteAs: 64555, description: "opnsense-bgp-agent:default node=worker-2", prefixListIn: null });
     expect(s.aliasTablesRunning).toEqual(new Map([["k8s_nodes", ["10.0.20.11", "10.0.20.12"]]]));
+    expect(s.bgpSessions.ok && [...s.bgpSessions.peers.keys()]).toEqual(["10.0.20.11", "10.0.20.12", "10.0.20.13"]);
   });
 
   test("24.x: statetype null; bgpd down → frrRunning null; alias_util 403 → tables null", async () => {

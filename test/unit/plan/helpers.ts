@@ -16,6 +16,7 @@ export function snapshot(parts: Partial<RouterSnapshot> = {}, caps: Capabilities
     rules: [],
     frrRunning: null,
     aliasTablesRunning: null,
+    bgpSessions: { ok: false, reason: "not read in this test", privilege: null },
     ...parts,
   };
 }
