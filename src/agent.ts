@@ -52,13 +52,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   if (config.dryRun) logger.warn({}, "DRY_RUN=true: plans are logged, nothing is written to OPNsense");
 
   const metrics = createMetrics({ defaultMetrics: t.defaultMetrics ?? true });
-  metrics.routeFilter.set(config.bgp.acceptPrefixes.length > 0 ? 1 : 0);
-  if (config.bgp.acceptPrefixes.length === 0)
-    logger.warn(
-      {},
-      "BGP route filtering is OFF: neither BGP_ACCEPT_PREFIXES nor LB_ADDRESSES is set, so every peered node may announce any prefix (a default route, the LAN) and OPNsense installs it; set LB_ADDRESSES to the LB pool",
-    );
-  else logger.info({ acceptPrefixes: config.bgp.acceptPrefixes, from: config.bgp.acceptPrefixesFrom }, "BGP route filtering on: nodes may announce only these prefixes");
+  // Route filtering (and its warning) is decided per pass: Cilium's pools may supply the
+  // prefixes (controller: "BGP settings in effect"). Until the first pass says so, report none.
+  metrics.routeFilter.set(0);
   const router = createOpnsenseClient({
     url: config.opnsense.url,
     apiKey: config.opnsense.apiKey,
@@ -112,6 +108,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     kc,
     nodeSelector: config.nodeSelector,
     serviceSelector: config.lb.clientNetworks.length > 0 ? config.serviceSelector : null,
+    ciliumPools: config.ciliumPools === "auto",
     logger: logger.child({ component: "cluster" }),
     onChange: (reason) => controller?.trigger(reason),
     ...(t.informerRestartBackoffMs ? { restartBackoffMs: t.informerRestartBackoffMs } : {}),

@@ -6,7 +6,7 @@ import { describeError } from "./watch.ts";
 export type NodeEvent = {
   readonly node: string;
   readonly type: "Normal" | "Warning";
-  readonly reason: "BGPPeerConfigured" | "BGPPeerRemoved" | "BGPPeerConflict" | "BGPPeerSkipped" | "BGPPeerFailed";
+  readonly reason: "BGPPeerConfigured" | "BGPPeerRemoved" | "BGPPeerConflict" | "BGPPeerSkipped" | "BGPPeerFailed" | "BGPConfigMismatch";
   readonly message: string;
 };
 

@@ -1,5 +1,6 @@
 import type { NodeEvent } from "../cluster/events.ts";
 import type { PassReport } from "./controller.ts";
+import { mismatchMessage } from "../desired/cilium-check.ts";
 
 export type { NodeEvent };
 
@@ -44,5 +45,6 @@ export function nodeEvents(report: PassReport): NodeEvent[] {
   for (const p of report.desired?.problems ?? []) {
     if (p.kind === "node") out.push({ node: p.object, type: "Warning", reason: "BGPPeerSkipped", message: p.message });
   }
+  for (const m of report.mismatches ?? []) out.push({ node: m.node, type: "Warning", reason: "BGPConfigMismatch", message: mismatchMessage(m) });
   return out;
 }
