@@ -40,8 +40,8 @@ export function retainNeighbors(
   const held: { key: string; neighbor: Neighbor; reason: HoldReason }[] = [];
   const removing: { key: string; neighbor: Neighbor }[] = [];
   // Key order, not the router's (uuid) order: reports and logs stay stable between runs.
-  const owned = [...facts.ownedNeighbors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [key, neighbor] of owned) {
+  const byKey = [...facts.ownedNeighbors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key, neighbor] of byKey) {
     if (wantedKeys.has(key)) continue;
     // Another node now legitimately peers at this address: keeping the old one would duplicate it.
     if (wantedAddresses.has(neighbor.address)) continue;
