@@ -72,6 +72,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   });
 
   let controller: Controller | null = null;
+  let started = false;
   const kc = opts.kubeConfig ?? loadKubeConfig();
   const identity = t.leaderElection?.identity ?? defaultIdentity();
   const leaseNamespace = t.leaderElection?.namespace ?? podNamespace();
@@ -110,7 +111,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     serviceSelector: config.lb.clientNetworks.length > 0 ? config.serviceSelector : null,
     ciliumPools: config.ciliumPools === "auto",
     logger: logger.child({ component: "cluster" }),
-    onChange: (reason) => controller?.trigger(reason),
+    // Changes seen while the watches start are covered by the startup pass, which reads the
+    // filled cache; triggering earlier would run a pass before every informer has started.
+    onChange: (reason) => {
+      if (started) controller?.trigger(reason);
+    },
     ...(t.informerRestartBackoffMs ? { restartBackoffMs: t.informerRestartBackoffMs } : {}),
   });
   controller = createController({
@@ -131,6 +136,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const http = await startHttpServer({ port: config.httpPort, health: controller, registry: metrics.registry, logger });
   await cluster.start();
   elector?.start();
+  started = true;
   controller.start();
 
   const ctl = controller;
