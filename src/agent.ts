@@ -52,13 +52,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   if (config.dryRun) logger.warn({}, "DRY_RUN=true: plans are logged, nothing is written to OPNsense");
 
   const metrics = createMetrics({ defaultMetrics: t.defaultMetrics ?? true });
-  metrics.routeFilter.set(config.bgp.acceptPrefixes.length > 0 ? 1 : 0);
-  if (config.bgp.acceptPrefixes.length === 0)
-    logger.warn(
-      {},
-      "BGP route filtering is OFF: neither BGP_ACCEPT_PREFIXES nor LB_ADDRESSES is set, so every peered node may announce any prefix (a default route, the LAN) and OPNsense installs it; set LB_ADDRESSES to the LB pool",
-    );
-  else logger.info({ acceptPrefixes: config.bgp.acceptPrefixes, from: config.bgp.acceptPrefixesFrom }, "BGP route filtering on: nodes may announce only these prefixes");
+  // Route filtering (and its warning) is decided per pass: Cilium's pools may supply the
+  // prefixes (controller: "BGP settings in effect"). Until the first pass says so, report none.
+  metrics.routeFilter.set(0);
   const router = createOpnsenseClient({
     url: config.opnsense.url,
     apiKey: config.opnsense.apiKey,
@@ -76,6 +72,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   });
 
   let controller: Controller | null = null;
+  let started = false;
   const kc = opts.kubeConfig ?? loadKubeConfig();
   const identity = t.leaderElection?.identity ?? defaultIdentity();
   const leaseNamespace = t.leaderElection?.namespace ?? podNamespace();
@@ -112,8 +109,13 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     kc,
     nodeSelector: config.nodeSelector,
     serviceSelector: config.lb.clientNetworks.length > 0 ? config.serviceSelector : null,
+    ciliumPools: config.ciliumPools === "auto",
     logger: logger.child({ component: "cluster" }),
-    onChange: (reason) => controller?.trigger(reason),
+    // Changes seen while the watches start are covered by the startup pass, which reads the
+    // filled cache; triggering earlier would run a pass before every informer has started.
+    onChange: (reason) => {
+      if (started) controller?.trigger(reason);
+    },
     ...(t.informerRestartBackoffMs ? { restartBackoffMs: t.informerRestartBackoffMs } : {}),
   });
   controller = createController({
@@ -134,6 +136,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const http = await startHttpServer({ port: config.httpPort, health: controller, status: controller, registry: metrics.registry, logger });
   await cluster.start();
   elector?.start();
+  started = true;
   controller.start();
 
   const ctl = controller;

@@ -14,7 +14,8 @@ export type NodeEvent = {
     | "BGPPeerFailed"
     | "BGPSessionEstablished"
     | "BGPSessionDown"
-    | "BGPSessionDownTooLong";
+    | "BGPSessionDownTooLong"
+    | "BGPConfigMismatch";
   readonly message: string;
 };
 

@@ -1,3 +1,5 @@
+import type { CiliumView } from "./cilium.ts";
+
 /** Slim projections of the Kubernetes objects the agent uses; nothing else is kept in memory. */
 
 export type NodeAddress = { readonly type: string; readonly address: string };
@@ -29,4 +31,6 @@ export type ServiceView = {
 export type ClusterView = {
   readonly nodes: readonly NodeView[];
   readonly services: readonly ServiceView[];
+  /** Cilium's pools and BGP configs; absent = none read (tests, or not served). */
+  readonly cilium?: CiliumView;
 };

@@ -1,5 +1,6 @@
 import {
   CoreV1Api,
+  CustomObjectsApi,
   ListWatch,
   Watch,
   type KubeConfig,
@@ -10,6 +11,8 @@ import {
 import type { Logger } from "pino";
 import { projectNode, projectService, slimNode, slimService } from "./project.ts";
 import type { ClusterView } from "./types.ts";
+import { discoverCilium, sameDiscovery, type CiliumDiscovery, type CiliumResource } from "./cilium-discovery.ts";
+import { CILIUM_GROUP, projectClusterConfig, projectPeerConfig, projectPeeringPolicy, projectPool, type CiliumView } from "./cilium.ts";
 
 /** A Watch whose ADDED/MODIFIED/DELETED objects are slimmed before the informer caches them. */
 class SlimWatch extends Watch {
@@ -42,6 +45,8 @@ export type ClusterWatchOptions = {
   readonly nodeSelector: string;
   /** null disables the Service watch (no LB features configured). */
   readonly serviceSelector: string | null;
+  /** CILIUM_POOLS=auto: watch CiliumLoadBalancerIPPools when the cluster serves them. */
+  readonly ciliumPools?: boolean;
   readonly logger: Logger;
   /** Called on every change (add/update/delete/relist) and after an informer restart. */
   readonly onChange: (reason: string) => void;
@@ -56,8 +61,13 @@ export type ClusterWatch = {
   start(): Promise<void>;
   /** The cached view (what the watches have seen). */
   view(): ClusterView;
-  /** A fresh LIST from the API server, independent of the watches (used by the periodic resync). */
+  /**
+   * A fresh LIST from the API server, independent of the watches (used by the periodic resync).
+   * Also asks again which Cilium resources the cluster serves (a CRD installed or removed since).
+   */
   listFresh(): Promise<ClusterView>;
+  /** Names of the nodes matching any of these label selectors ("" = every node); for the Cilium cross-check. */
+  nodesSelectedBy(selectors: readonly string[]): Promise<readonly string[]>;
   /**
    * This cluster's identity: the kube-system namespace UID (stable for the cluster's lifetime).
    * null when it cannot be read (RBAC); then the router's ownership record is left as it is.
@@ -88,7 +98,7 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
   const listServices = (selector: string) => () => core.listServiceForAllNamespaces({ labelSelector: selector });
 
   /** An informer whose cache holds slimmed objects, selected on the server. */
-  function informer<T extends KubernetesObject>(name: string, path: string, selector: string, list: () => Promise<{ items: T[] }>, slim: (o: T) => T): Informer<T> {
+  function informer<T extends KubernetesObject>(name: string, path: string, selector: string | undefined, list: () => Promise<{ items: T[] }>, slim: (o: T) => T): Informer<T> {
     const inf: Informer<T> = {
       name,
       lw: new ListWatch<T>(
@@ -115,7 +125,58 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
   const nodes = informer<V1Node>("nodes", "/api/v1/nodes", opts.nodeSelector, listNodes, slimNode);
   const services =
     opts.serviceSelector === null ? null : informer<V1Service>("services", "/api/v1/services", opts.serviceSelector, listServices(opts.serviceSelector), slimService);
-  const informers = services ? [nodes, services] : [nodes];
+  const base: Informer<KubernetesObject>[] = services ? [nodes as Informer<KubernetesObject>, services as Informer<KubernetesObject>] : [nodes as Informer<KubernetesObject>];
+  const custom = opts.kc.makeApiClient(CustomObjectsApi);
+  // Cilium's resources: informers only for what discovery found, so a missing CRD costs nothing.
+  let discovery: CiliumDiscovery | null = null;
+  const ciliumInformers = new Map<string, Informer<KubernetesObject>>();
+  const all = (): Informer<KubernetesObject>[] => [...base, ...ciliumInformers.values()];
+  const wanted = (d: CiliumDiscovery): CiliumResource[] => d.resources.filter((r) => r.plural !== "ciliumloadbalancerippools" || opts.ciliumPools === true);
+  const listCustom = (r: CiliumResource) => async () => (await custom.listClusterCustomObject({ group: CILIUM_GROUP, version: r.version, plural: r.plural })) as { items: KubernetesObject[]; metadata?: { resourceVersion?: string } };
+  const keepAll = (o: KubernetesObject): KubernetesObject => o;
+
+  /** Ask which Cilium resources are served; (re)start informers when the answer changed. */
+  async function refreshDiscovery(): Promise<void> {
+    const found = await discoverCilium(custom, opts.logger);
+    if (found === null) return; // discovery failed: keep what runs (warned in discoverCilium)
+    if (discovery !== null && sameDiscovery(discovery, found)) return;
+    const first = discovery === null;
+    discovery = found;
+    for (const inf of ciliumInformers.values()) {
+      if (inf.restartTimer) clearTimeout(inf.restartTimer);
+      await inf.lw.stop();
+    }
+    ciliumInformers.clear();
+    const want = wanted(found);
+    for (const r of want) {
+      ciliumInformers.set(r.plural, informer<KubernetesObject>(r.kind, `/apis/${CILIUM_GROUP}/${r.version}/${r.plural}`, undefined, listCustom(r), keepAll));
+    }
+    opts.logger.info(
+      {
+        served: found.resources.map((r) => `${r.plural}.${CILIUM_GROUP}/${r.version}`),
+        watching: want.map((r) => r.kind),
+        ciliumPools: opts.ciliumPools === true ? "auto" : "off",
+      },
+      found.resources.length === 0 ? "the cluster serves no Cilium resources (cilium.io); Cilium pools and the BGP cross-check are inactive" : "Cilium resources found",
+    );
+    if (!first) {
+      await Promise.all([...ciliumInformers.values()].map((i) => i.lw.start()));
+      opts.onChange("cilium resources changed");
+    }
+  }
+
+  function ciliumView(get: (plural: string) => readonly KubernetesObject[] | null, peerConfigs: readonly KubernetesObject[]): CiliumView {
+    const pools = get("ciliumloadbalancerippools");
+    const policies = get("ciliumbgppeeringpolicies");
+    const clusterConfigs = get("ciliumbgpclusterconfigs");
+    const bgp = policies === null && clusterConfigs === null ? null : [...(policies ?? []).map(projectPeeringPolicy), ...(clusterConfigs ?? []).map(projectClusterConfig)];
+    return {
+      pools: pools === null ? null : pools.map(projectPool).sort((a, b) => a.name.localeCompare(b.name)),
+      bgp: bgp?.sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name)) ?? null,
+      peerConfigs: peerConfigs.map(projectPeerConfig),
+      selectedNodes: null,
+    };
+  }
   let clusterId: string | null = null;
   let clusterIdWarned = false;
 
@@ -145,33 +206,49 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
     });
   }
 
-  function toView(nodeList: readonly V1Node[], serviceList: readonly V1Service[]): ClusterView {
+  function toView(nodeList: readonly V1Node[], serviceList: readonly V1Service[], cilium: CiliumView): ClusterView {
     return {
       nodes: nodeList.map(projectNode).sort((a, b) => a.name.localeCompare(b.name)),
       services: serviceList.map(projectService).sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)),
+      cilium,
     };
   }
 
   return {
     async start() {
       stopping = false;
-      await Promise.all(informers.map((i) => i.lw.start()));
+      await refreshDiscovery();
+      await Promise.all(all().map((i) => i.lw.start()));
     },
     view() {
-      const pending = informers.filter((i) => !i.synced).map((i) => i.name);
+      const pending = all().filter((i) => !i.synced).map((i) => i.name);
       if (pending.length > 0) throw new KubernetesListError(`the ${pending.join(" and ")} watch has not completed its first LIST yet`);
-      return toView(nodes.lw.list(), services?.lw.list() ?? []);
+      const cached = (plural: string) => ciliumInformers.get(plural)?.lw.list() ?? null;
+      return toView(nodes.lw.list(), services?.lw.list() ?? [], ciliumView(cached, cached("ciliumbgppeerconfigs") ?? []));
     },
     async listFresh() {
       try {
-        const [n, s] = await Promise.all([
+        await refreshDiscovery();
+        const want = discovery === null ? [] : wanted(discovery);
+        const [n, s, ...c] = await Promise.all([
           listNodes(),
           opts.serviceSelector === null ? { items: [] as V1Service[] } : listServices(opts.serviceSelector)(),
+          ...want.map((r) => listCustom(r)()),
         ]);
-        return toView(n.items, s.items);
+        const fresh = new Map(want.map((r, i) => [r.plural, c[i]?.items ?? []] as const));
+        const get = (plural: string) => fresh.get(plural) ?? null;
+        return toView(n.items, s.items, ciliumView(get, get("ciliumbgppeerconfigs") ?? []));
       } catch (err) {
         // A pass must not act on a partial view: fail it with a message that says where.
         throw new KubernetesListError(`listing nodes/services from the Kubernetes API failed: ${describeError(err)}`);
+      }
+    },
+    async nodesSelectedBy(selectors) {
+      try {
+        const lists = await Promise.all([...new Set(selectors)].map((labelSelector) => core.listNode(labelSelector === "" ? {} : { labelSelector })));
+        return [...new Set(lists.flatMap((l) => l.items.map((n) => n.metadata?.name ?? "")))].filter((n) => n !== "").sort();
+      } catch (err) {
+        throw new KubernetesListError(`listing the nodes Cilium's BGP configs select failed: ${describeError(err)}`);
       }
     },
     async clusterId() {
@@ -192,7 +269,7 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
     },
     async stop() {
       stopping = true;
-      for (const inf of informers) {
+      for (const inf of all()) {
         if (inf.restartTimer) clearTimeout(inf.restartTimer);
         await inf.lw.stop();
       }

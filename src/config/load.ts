@@ -9,6 +9,7 @@ import {
   asnCheck,
   asnListCheck,
   booleanCheck,
+  ciliumPoolsCheck,
   clientNetworksCheck,
   durationCheck,
   fractionCheck,
@@ -189,7 +190,7 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
   const serviceSelector = optional("SERVICE_SELECTOR", labelSelectorCheck, "homelab/public-service=true");
 
   // --- BGP neighbors
-  const remoteAsn = required("BGP_REMOTE_ASN", asnCheck, 0);
+  const remoteAsn = optional("BGP_REMOTE_ASN", asnCheck);
   const updateSource = optional("BGP_UPDATE_SOURCE", interfaceCheck);
   const keepalive = optional("BGP_KEEPALIVE", integerCheck(1, 1000, "a keepalive in seconds"));
   const holddown = optional("BGP_HOLDDOWN", integerCheck(3, 3000, "a hold-down time in seconds"));
@@ -219,6 +220,7 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
   const clientNetworks = optional("LB_CLIENT_NETWORKS", clientNetworksCheck, []);
   const accessScope = optional("LB_ACCESS_SCOPE", scopeCheck, "addresses");
   const serviceNamespaces = optional("SERVICE_NAMESPACES", namespacesCheck);
+  const ciliumPools = optional("CILIUM_POOLS", ciliumPoolsCheck, "auto");
 
   // --- Behaviour
   const ownerId = optional("OWNER_ID", ownerIdCheck, "default");
@@ -252,21 +254,21 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
   }
   // The default of BGP_ACCEPT_PREFIXES is the LB pool: what Cilium is meant to announce.
   const acceptPrefixes = acceptPrefixesRaw === "none" ? [] : (acceptPrefixesRaw ?? lbPrefixes(lbAddresses));
-  const acceptPrefixesFrom = acceptPrefixesRaw === "none" ? "none" : acceptPrefixesRaw !== null ? "BGP_ACCEPT_PREFIXES" : lbAddresses.length > 0 ? "LB_ADDRESSES" : "none";
+  const acceptPrefixesFrom = acceptPrefixesRaw !== null ? "BGP_ACCEPT_PREFIXES" : lbAddresses.length > 0 ? "LB_ADDRESSES" : "none";
   for (const p of acceptPrefixes) {
     if (p.endsWith("/0")) warnings.push(`BGP_ACCEPT_PREFIXES contains ${p}: the nodes may announce a default route and any prefix`);
   }
   for (const a of lbAddresses) {
     if (a === "0.0.0.0/0" || a === "::/0") warnings.push(`LB_ADDRESSES contains ${a}: every address counts as a LoadBalancer address (alias, accepted routes, rule destinations)`);
   }
-  const allowedAsns = [...new Set([remoteAsn, ...extraAsns])].sort((a, b) => a - b);
+  const allowedAsns = [...new Set([...(remoteAsn === null ? [] : [remoteAsn]), ...extraAsns])].sort((a, b) => a - b);
   if (clientNetworks.length > 0 && accessScope === "ports" && lbAddresses.length > 0) {
     warnings.push(
       "LB_ACCESS_SCOPE=ports: LB_ADDRESSES fill the LB alias and bound which ingress IPs get rules, but get no rules themselves; access rules are made per service address and port",
     );
   }
   warnings.push(...clientNetworkWarnings(clientNetworks));
-  if (clientNetworks.length > 0 && lbAddresses.length === 0 && acceptPrefixes.length === 0) {
+  if (clientNetworks.length > 0 && lbAddresses.length === 0 && acceptPrefixes.length === 0 && ciliumPools === "off") {
     warnings.push(
       "LB_CLIENT_NETWORKS is set but LB_ADDRESSES is empty (and BGP_ACCEPT_PREFIXES gives no prefixes): ingress IPs of the selected Services are not checked against an LB pool, so any of them becomes an alias entry and rule destination; set LB_ADDRESSES",
     );
@@ -300,6 +302,7 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
     serviceSelector,
     lb: { addresses: lbAddresses, clientNetworks, accessScope, serviceNamespaces },
     safety: { maxDeleteFraction, minApplyIntervalMs, removalGraceMs },
+    ciliumPools,
     ownerId,
     policy,
     dryRun,

@@ -2,6 +2,7 @@
 
 export type Policy = "sync" | "upsert-only" | "create-only";
 export type LbAccessScope = "addresses" | "ports";
+export type CiliumPools = "auto" | "off";
 
 /** One LB_CLIENT_NETWORKS entry: clients arriving on `interface` from `source` may reach the LB addresses. */
 export type LbClientNetwork = {
@@ -27,7 +28,11 @@ export type Config = {
   };
   readonly nodeSelector: string;
   readonly bgp: {
-    readonly remoteAsn: number;
+    /**
+     * The nodes' AS number; null = unset, then each pass takes it from Cilium's BGP config when
+     * that names exactly one local AS (src/desired/cilium-check.ts), and fails otherwise.
+     */
+    readonly remoteAsn: number | null;
     readonly updateSource: string | null;
     readonly keepalive: number | null;
     readonly holddown: number | null;
@@ -38,14 +43,18 @@ export type Config = {
     readonly peerGroup: string | null;
     /**
      * Prefixes the nodes may announce (inbound prefix list on every owned neighbor), canonical
-     * network-aligned CIDRs. Empty = no route filtering.
+     * network-aligned CIDRs. Empty = no route filtering. This is what the configuration alone
+     * gives; each pass merges Cilium's pools in (src/desired/lb-prefixes.ts).
      */
     readonly acceptPrefixes: readonly string[];
-    /** Where `acceptPrefixes` came from, for the start log. */
+    /**
+     * Where `acceptPrefixes` came from: `BGP_ACCEPT_PREFIXES` when set explicitly (an empty list
+     * then means `none`, filtering off on purpose), else the LB_ADDRESSES default (`none` when empty).
+     */
     readonly acceptPrefixesFrom: "BGP_ACCEPT_PREFIXES" | "LB_ADDRESSES" | "none";
     /** Peering addresses must lie in one of these CIDRs; null = any address that passes the built-in checks. */
     readonly peerNetworks: readonly string[] | null;
-    /** AS numbers the `asn` annotation may pick (always includes `remoteAsn`). */
+    /** AS numbers the `asn` annotation may pick (always includes `remoteAsn` when set). */
     readonly allowedAsns: readonly number[];
   };
   readonly firewallInterface: string;
@@ -66,6 +75,8 @@ export type Config = {
     /** How long a node that left the selector (or was deleted) keeps its neighbor. */
     readonly removalGraceMs: number;
   };
+  /** `auto`: CiliumLoadBalancerIPPools count as LB prefixes when the cluster serves them. */
+  readonly ciliumPools: CiliumPools;
   readonly ownerId: string;
   readonly policy: Policy;
   readonly dryRun: boolean;

@@ -25,6 +25,10 @@ import { makeOwner, ownedNeighborsByKey } from "../plan/ownership.ts";
 import { createGraceTracker } from "./removal-grace.ts";
 import { PreflightError, routerStateProblems } from "../opnsense/index.ts";
 import { interfaceSettings } from "./interface-settings.ts";
+import { ciliumMismatches, MISMATCH_KINDS, resolveRemoteAsn, type Mismatch } from "../desired/cilium-check.ts";
+import type { PassSettings } from "../desired/pass-config.ts";
+import { NO_CILIUM, selectorString } from "../cluster/cilium.ts";
+import type { ClusterView } from "../cluster/types.ts";
 import { addRateLimit, addTrigger, appliedSomething, gateDelay, passStartDelay, type ApplyGate, type QueuedPass } from "./schedule.ts";
 
 export type ControllerOptions = {
@@ -61,7 +65,15 @@ export type PassReport = {
   readonly firewallSuspended?: boolean;
   /** BGPSessionEstablished / BGPSessionDown / BGPSessionDownTooLong seen in this pass. */
   readonly sessionEvents?: readonly NodeEvent[];
+  /** Where Cilium's BGP config disagrees with the agent or the router (src/desired/cilium-check.ts). */
+  readonly mismatches?: readonly Mismatch[];
 };
+
+/** BGP_REMOTE_ASN unset and not derivable from Cilium: no neighbor could be written correctly. */
+export class RemoteAsnError extends Error {
+  readonly kind = "config";
+  override readonly name = "RemoteAsnError";
+}
 
 export type Controller = HealthSource & StatusSource & {
   start(): void;
@@ -128,6 +140,61 @@ export function createController(opts: ControllerOptions): Controller {
   let sessionTimer: NodeJS.Timeout | null = null;
   /** Nodes with per-node session series, so a node that is gone loses its label set. */
   let sessionSeries = new Set<string>();
+  /** Mismatches logged already (one warning when one appears, one info line when it is gone). */
+  let knownMismatches = new Map<string, Mismatch>();
+  /** The last pass's effective settings, to log them at the first pass and whenever they change. */
+  let lastSettings: string | null = null;
+
+  /** Nodes Cilium's BGP configs select (also outside NODE_SELECTOR): one LIST per distinct selector. */
+  async function withCiliumNodes(view: ClusterView): Promise<ClusterView> {
+    const bgp = view.cilium?.bgp ?? [];
+    if (bgp.length === 0 || !cluster.nodesSelectedBy || !view.cilium) return view;
+    const selectedNodes = await cluster.nodesSelectedBy(bgp.map((c) => selectorString(c.nodeSelector)));
+    return { ...view, cilium: { ...view.cilium, selectedNodes } };
+  }
+
+  function reportMismatches(mismatches: readonly Mismatch[]): void {
+    const next = new Map<string, Mismatch>(mismatches.map((m) => [`${m.node}\u0000${m.kind}\u0000${m.cilium}\u0000${m.agent ?? m.router ?? ""}`, m] as const));
+    for (const [key, m] of next) {
+      if (knownMismatches.has(key)) continue;
+      logger.warn(
+        { node: m.node, kind: m.kind, what: m.what, cilium: m.cilium, ...(m.agent !== undefined ? { agent: m.agent } : {}), ...(m.router !== undefined ? { router: m.router } : {}), hint: m.hint },
+        "BGP config mismatch",
+      );
+    }
+    for (const [key, m] of knownMismatches) if (!next.has(key)) logger.info({ node: m.node, kind: m.kind, what: m.what }, "BGP config mismatch resolved");
+    knownMismatches = next;
+    for (const kind of MISMATCH_KINDS) metrics.bgpConfigMismatches.set({ kind }, mismatches.filter((m) => m.kind === kind).length);
+  }
+
+  /** The settings the cluster decides (pools, accepted prefixes, the nodes' AS): logged at the first pass and on change. */
+  function noteSettings(s: PassSettings, routerAs: number | null): void {
+    const filtering = s.accept.prefixes.length > 0;
+    metrics.routeFilter.set(filtering ? 1 : 0);
+    const asn = s.remoteAsn.asn;
+    const fields = {
+      routerAs,
+      remoteAsn: asn,
+      remoteAsnFrom: s.remoteAsn.from,
+      peering: routerAs === null || asn === null ? "unknown" : routerAs === asn ? "iBGP" : "eBGP",
+      ciliumPools: config.ciliumPools === "off" ? "off" : s.lb.pools,
+      ...(s.lb.disabledPools.length > 0 ? { disabledPools: s.lb.disabledPools } : {}),
+      lbPrefixes: s.lb.prefixes,
+      acceptPrefixes: s.accept.prefixes,
+      acceptPrefixesFrom: s.accept.from,
+    };
+    const key = JSON.stringify(fields);
+    if (key === lastSettings) return;
+    const first = lastSettings === null;
+    const wasFiltering = lastSettings !== null && (JSON.parse(lastSettings) as { acceptPrefixes: unknown[] }).acceptPrefixes.length > 0;
+    lastSettings = key;
+    logger.info(fields, first ? "BGP settings in effect" : "BGP settings changed");
+    if (!filtering && (first || wasFiltering))
+      logger.warn(
+        { acceptPrefixesFrom: s.accept.from },
+        "BGP route filtering is OFF: neither BGP_ACCEPT_PREFIXES, LB_ADDRESSES nor a Cilium pool gives prefixes, so every peered node may announce any prefix (a default route, the LAN) and OPNsense installs it; set LB_ADDRESSES to the LB pool",
+      );
+  }
 
   function setSuspension(next: SuspensionState): void {
     suspension = next;
@@ -223,6 +290,7 @@ export function createController(opts: ControllerOptions): Controller {
     let desired: DesiredState | null = null;
     let plan: Plan | null = null;
     let applied: ApplyResult | null = null;
+    let mismatches: readonly Mismatch[] = [];
     try {
       if (!isLeader()) {
         logger.debug({ trigger }, "not the leader; skipping pass");
@@ -241,7 +309,10 @@ export function createController(opts: ControllerOptions): Controller {
           );
       }
       await refreshSuspension();
-      const view = fresh ? await cluster.listFresh() : cluster.view();
+      const listed = fresh ? await cluster.listFresh() : cluster.view();
+      const asn = resolveRemoteAsn(config, listed);
+      if (!asn.ok) throw new RemoteAsnError(asn.message);
+      const view = await withCiliumNodes(listed);
       // The router is read first: who peers at which address today, and which neighbors the
       // agent owns, are inputs of the desired state (contested addresses, last good state, grace).
       const snapshot = await router.readSnapshot(caps, { aliasNames: aliasNames(config.ownerId) });
@@ -260,6 +331,17 @@ export function createController(opts: ControllerOptions): Controller {
       const facts = { ...routerFacts(snapshot.neighbors, view.nodes.map((n) => n.name), claim.claim), routerAddresses: routerAddresses(config, snapshot.bgp) };
       const want: DesiredState = computeDesired(view, config, caps, facts);
       desired = want;
+      noteSettings(want.settings, snapshot.bgp.asNumber);
+      mismatches = ciliumMismatches({
+        config: want.settings.config,
+        remoteAsn: asn.asn,
+        nodes: view.nodes,
+        agentAsOf: new Map(want.neighbors.flatMap((n) => (n.spec.remoteAs === null ? [] : [[n.node, n.spec.remoteAs] as const]))),
+        lbPrefixes: want.settings.lb.prefixes,
+        cilium: view.cilium ?? NO_CILIUM,
+        router: { asNumber: snapshot.bgp.asNumber, graceful: snapshot.bgp.graceful ?? null, addresses: facts.routerAddresses },
+      });
+      reportMismatches(mismatches);
       const sessions = await followSessions(snapshot, want);
       for (const p of want.problems) logger.warn({ [p.kind]: p.object, error: p.message }, "input problem; object skipped");
       for (const h of want.held) logger.info({ key: h.key, address: h.address, reason: h.reason }, "neighbor kept although no node asks for it");
@@ -342,6 +424,7 @@ export function createController(opts: ControllerOptions): Controller {
         ...held,
         ...(suspended ? { firewallSuspended: true } : {}),
         sessionEvents: sessions.events,
+        mismatches,
       });
     } catch (err) {
       const message = errorMessage(err);

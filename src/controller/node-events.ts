@@ -1,5 +1,6 @@
 import type { NodeEvent } from "../cluster/events.ts";
 import type { PassReport } from "./controller.ts";
+import { mismatchMessage } from "../desired/cilium-check.ts";
 
 export type { NodeEvent };
 
@@ -45,5 +46,6 @@ export function nodeEvents(report: PassReport): NodeEvent[] {
     if (p.kind === "node") out.push({ node: p.object, type: "Warning", reason: "BGPPeerSkipped", message: p.message });
   }
   out.push(...(report.sessionEvents ?? []));
+  for (const m of report.mismatches ?? []) out.push({ node: m.node, type: "Warning", reason: "BGPConfigMismatch", message: mismatchMessage(m) });
   return out;
 }

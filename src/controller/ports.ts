@@ -11,6 +11,8 @@ export type Router = RouterReader & RouterWriter;
 export type ClusterSource = {
   view(): ClusterView;
   listFresh(): Promise<ClusterView>;
+  /** Names of the nodes matching any of these label selectors (Cilium's BGP nodeSelectors); optional. */
+  nodesSelectedBy?(selectors: readonly string[]): Promise<readonly string[]>;
   /** The kube-system namespace UID, or null when unreadable. */
   clusterId(): Promise<string | null>;
 };

@@ -52,13 +52,13 @@ type Pool = { readonly variable: string; readonly networks: readonly ParsedNetwo
  * (each non-empty list must contain the IP: an address the router would not route to the cluster
  * is no LB address either). Their default is LB_ADDRESSES itself, so it is not checked twice.
  */
-function lbPools(config: Config): Pool[] {
+function lbPools(config: Config, lbLabel: string): Pool[] {
   const pool = (variable: string, items: readonly string[]): Pool[] => {
     const networks = items.flatMap((i) => parseNetwork(i) ?? []);
     return networks.length === 0 ? [] : [{ variable, networks }];
   };
   return [
-    ...pool("LB_ADDRESSES", config.lb.addresses),
+    ...pool(lbLabel, config.lb.addresses),
     ...(config.bgp.acceptPrefixesFrom === "BGP_ACCEPT_PREFIXES" ? pool("BGP_ACCEPT_PREFIXES", config.bgp.acceptPrefixes) : []),
   ];
 }
@@ -77,9 +77,9 @@ function inNamespaceScope(service: ServiceView, config: Config): boolean {
   return namespaces === null || namespaces.includes(service.namespace);
 }
 
-function loadBalancerAddresses(services: readonly ServiceView[], config: Config, problems: Problem[]): ServiceAddresses[] {
+function loadBalancerAddresses(services: readonly ServiceView[], config: Config, problems: Problem[], lbLabel: string): ServiceAddresses[] {
   const out: ServiceAddresses[] = [];
-  const pools = lbPools(config);
+  const pools = lbPools(config, lbLabel);
   let unchecked = 0;
   // Out-of-namespace Services are out of scope like unselected ones: silently, not as problems.
   const lbs = services
@@ -113,7 +113,7 @@ function loadBalancerAddresses(services: readonly ServiceView[], config: Config,
     problems.push({
       kind: "config",
       object: "LB_ADDRESSES",
-      message: `LB_ADDRESSES is empty (and BGP_ACCEPT_PREFIXES gives no prefixes), so ${unchecked} LoadBalancer ingress IP(s) are used unchecked: any selected Service can make any unicast address an alias entry and rule destination; set LB_ADDRESSES to the LB pool`,
+      message: `LB_ADDRESSES is empty (and neither BGP_ACCEPT_PREFIXES nor a Cilium pool gives prefixes), so ${unchecked} LoadBalancer ingress IP(s) are used unchecked: any selected Service can make any unicast address an alias entry and rule destination; set LB_ADDRESSES to the LB pool`,
     });
   }
   return out;
@@ -185,14 +185,15 @@ function ruleSpec(
   };
 }
 
-export function desiredLb(services: readonly ServiceView[], config: Config, caps: Capabilities): LbResult {
+/** `lbLabel` names `config.lb.addresses` in messages (LB_ADDRESSES, possibly with Cilium's pools merged in). */
+export function desiredLb(services: readonly ServiceView[], config: Config, caps: Capabilities, lbLabel = "LB_ADDRESSES"): LbResult {
   const problems: Problem[] = [];
   const entries = config.lb.clientNetworks;
   if (entries.length === 0) return { alias: null, rules: [], problems, addresses: [] };
 
   const owner = config.ownerId;
   const aliasName = lbAliasName(owner);
-  const lbServices = loadBalancerAddresses(services, config, problems);
+  const lbServices = loadBalancerAddresses(services, config, problems, lbLabel);
   const content = canonicalContent([...lbServices.flatMap((s) => s.ips), ...config.lb.addresses]);
   const alias: DesiredAlias = {
     key: LB_ALIAS_KEY,

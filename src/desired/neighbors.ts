@@ -51,7 +51,10 @@ function candidate(node: NodeView, key: string, config: Config, routerAddresses:
     const refusal = peeringAddressRefusal(address, config, routerAddresses);
     if (refusal !== null) problems.push(`peering address refused: ${refusal}`);
   }
+  // null only when BGP_REMOTE_ASN is unset and Cilium names no single AS; the controller fails
+  // such a pass before computing, so this is a backstop, not a path.
   let remoteAs = config.bgp.remoteAsn;
+  if (remoteAs === null) problems.push("BGP_REMOTE_ASN is not set and was not taken from Cilium");
   const asnText = node.annotations[ANNOTATION_ASN];
   if (asnText !== undefined) {
     const asn = parseAsnAnnotation(asnText);
@@ -62,7 +65,7 @@ function candidate(node: NodeView, key: string, config: Config, routerAddresses:
       else remoteAs = asn.value;
     }
   }
-  if (problems.length > 0 || address === null) return { problems };
+  if (problems.length > 0 || address === null || remoteAs === null) return { problems };
   return { node, key, address, annotated: annotated !== undefined, remoteAs };
 }
 

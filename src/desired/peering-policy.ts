@@ -24,8 +24,10 @@ export function peeringAddressRefusal(address: string, config: Config, routerAdd
 
 // Parsed once per distinct list (the lists come from the frozen config), not once per node.
 const parsed = new Map<string, readonly ParsedNetwork[]>();
+const PARSED_CACHE_LIMIT = 64; // pools change over time; old lists must not pile up
 function parsedList(items: readonly string[]): readonly ParsedNetwork[] {
   const key = items.join(",");
+  if (parsed.size > PARSED_CACHE_LIMIT) parsed.clear();
   let nets = parsed.get(key);
   if (nets === undefined) {
     nets = items.flatMap((p) => {
@@ -40,5 +42,6 @@ function parsedList(items: readonly string[]): readonly ParsedNetwork[] {
 /** Why a node may not pick `asn`, or null when it may. */
 export function asnRefusal(asn: number, config: Config): string | null {
   if (config.bgp.allowedAsns.includes(asn)) return null;
-  return `AS ${asn} is not allowed (BGP_REMOTE_ASN ${config.bgp.remoteAsn}${config.bgp.allowedAsns.length > 1 ? `, BGP_ALLOWED_ASNS ${config.bgp.allowedAsns.filter((a) => a !== config.bgp.remoteAsn).join(", ")}` : ""})`;
+  const others = config.bgp.allowedAsns.filter((a) => a !== config.bgp.remoteAsn);
+  return `AS ${asn} is not allowed (BGP_REMOTE_ASN ${config.bgp.remoteAsn ?? "unset"}${others.length > 0 ? `, BGP_ALLOWED_ASNS ${others.join(", ")}` : ""})`;
 }

@@ -39,7 +39,9 @@ export function retainNeighbors(
   const wantedAddresses = new Set(wanted.map((d) => d.spec.address));
   const held: { key: string; neighbor: Neighbor; reason: HoldReason }[] = [];
   const removing: { key: string; neighbor: Neighbor }[] = [];
-  for (const [key, neighbor] of facts.ownedNeighbors) {
+  // Key order, not the router's (uuid) order: reports and logs stay stable between runs.
+  const byKey = [...facts.ownedNeighbors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [key, neighbor] of byKey) {
     if (wantedKeys.has(key)) continue;
     // Another node now legitimately peers at this address: keeping the old one would duplicate it.
     if (wantedAddresses.has(neighbor.address)) continue;

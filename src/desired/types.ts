@@ -1,4 +1,5 @@
 import type { AliasSpec, Neighbor, NeighborSpec, PrefixRowSpec, RuleSpec } from "../domain/types.ts";
+import type { PassSettings } from "./pass-config.ts";
 
 /** Something in the input that is broken or refused; reported and skipped, never thrown. */
 export type Problem = {
@@ -53,4 +54,6 @@ export type DesiredState = {
   readonly deletionGuard: DeletionGuard | null;
   /** LB addresses that ended up in the LB alias (for the summary line). */
   readonly lbAddresses: readonly string[];
+  /** The pass's effective settings: LB and accepted prefixes (with Cilium's pools), the nodes' AS. */
+  readonly settings: PassSettings;
 };

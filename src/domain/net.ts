@@ -98,7 +98,8 @@ export function addressValue(address: string, family: IpFamily): bigint {
     .reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
-function formatValue(value: bigint, family: IpFamily): string {
+/** An unsigned integer of the family's width as a canonical address. */
+export function formatAddressValue(value: bigint, family: IpFamily): string {
   if (family === "inet") return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 255n)).join(".");
   const groups: string[] = [];
   for (let s = 112n; s >= 0n; s -= 16n) groups.push(((value >> s) & 0xffffn).toString(16));
@@ -111,7 +112,7 @@ export function alignNetwork(n: ParsedNetwork): ParsedNetwork {
   const prefix = n.prefix ?? width;
   const hostBits = BigInt(width - prefix);
   const value = (addressValue(n.address, n.family) >> hostBits) << hostBits;
-  const address = formatValue(value, n.family);
+  const address = formatAddressValue(value, n.family);
   return { family: n.family, address, prefix, text: `${address}/${prefix}` };
 }
 

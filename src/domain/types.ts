@@ -127,6 +127,8 @@ export type BgpGeneral = {
   readonly asNumber: number | null;
   /** `bgp router-id` when set (one of the router's own addresses), else null. */
   readonly routerId: string | null;
+  /** `bgp graceful-restart` (os-frr `bgp.graceful`); null when the model has no such field. */
+  readonly graceful?: boolean | null;
 };
 
 /** What FRR runs right now (after the last reconfigure), parsed from its running configuration. */

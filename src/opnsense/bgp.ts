@@ -109,6 +109,7 @@ export function parseBgpModel(reply: unknown): BgpModel {
         enabled: readBool(bgp.enabled, "bgp.enabled"),
         asNumber: readInt(bgp.asnumber, "bgp.asnumber"),
         routerId: readString(bgp.routerid, "bgp.routerid").trim() || null,
+        graceful: "graceful" in bgp ? readBool(bgp.graceful, "bgp.graceful") : null,
       },
       neighbors,
       peerGroups,

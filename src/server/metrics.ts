@@ -89,6 +89,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     help: "1 while another cluster owns this OWNER_ID on the router (nothing is written)",
     registers: [registry],
   });
+  const bgpConfigMismatches = new Gauge({
+    name: `${P}bgp_config_mismatches`,
+    help: "Disagreements between Cilium's BGP config and the agent/router found by the last pass, by kind (local-as, peer-as, peer-address, timers, graceful-restart, not-enrolled, not-peered-by-cilium)",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
   const routeFilter = new Gauge({
     name: `${P}route_filter_enabled`,
     help: "1 when the agent links an inbound prefix list on its neighbors (BGP_ACCEPT_PREFIXES), 0 when any route is accepted",
@@ -132,5 +138,5 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
     labelNames: ["node"] as const,
     registers: [registry],
   });
-  return { registry, sessionsKnown, sessionUp, prefixesReceived, prefixesAccepted, buildInfo, leader, heldNeighbors, deletionGuard, ownerConflict, routeFilter, syncTotal, syncDuration, managedObjects, opnsenseRequests, conflicts, problems, lastSuccess, writes, applies, rateLimited, rateLimitedSeconds, firewallSuspended };
+  return { registry, sessionsKnown, sessionUp, prefixesReceived, prefixesAccepted, buildInfo, leader, heldNeighbors, deletionGuard, ownerConflict, routeFilter, bgpConfigMismatches, syncTotal, syncDuration, managedObjects, opnsenseRequests, conflicts, problems, lastSuccess, writes, applies, rateLimited, rateLimitedSeconds, firewallSuspended };
 }

@@ -57,6 +57,15 @@ export function allowed(grants: Grants, r: ResourceRequest): boolean {
   });
 }
 
+/**
+ * Discovery (`/api`, `/apis`, `/apis/<group>[/<version>]`) is open to every authenticated user
+ * through Kubernetes' default `system:discovery` ClusterRole; no grant in deploy/ is needed.
+ */
+export function isDiscovery(path: string): boolean {
+  const parts = path.split("/").filter(Boolean);
+  return (parts[0] === "api" && parts.length <= 2) || (parts[0] === "apis" && parts.length <= 3);
+}
+
 /** `/api/v1/namespaces/default/events`, `/apis/coordination.k8s.io/v1/namespaces/x/leases/y` → attributes; null for non-resource paths. */
 export function parseRequest(verb: string, path: string): ResourceRequest | null {
   const parts = path.split("/").filter(Boolean);

@@ -140,7 +140,7 @@ describe("inbound route filtering", () => {
     const order = writeCalls(w.sim).map((c) => (c.includes("Prefixlist") ? "row" : c.includes("Neighbor") ? "neighbor" : "other"));
     expect(order.lastIndexOf("neighbor")).toBeLessThan(order.indexOf("row"));
     expect(w.logs.withMsg("opnsense write failed")).toEqual([]);
-    expect(w.logs.withMsg("BGP route filtering is OFF: neither BGP_ACCEPT_PREFIXES nor LB_ADDRESSES is set, so every peered node may announce any prefix (a default route, the LAN) and OPNsense installs it; set LB_ADDRESSES to the LB pool")).toHaveLength(1);
+    expect(w.logs.withMsg("BGP route filtering is OFF: neither BGP_ACCEPT_PREFIXES, LB_ADDRESSES nor a Cilium pool gives prefixes, so every peered node may announce any prefix (a default route, the LAN) and OPNsense installs it; set LB_ADDRESSES to the LB pool")).toHaveLength(1);
   });
 
   it("filter rows and links saved but never applied (agent stopped before the reconfigure) are applied on the next start", async () => {

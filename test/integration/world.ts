@@ -76,9 +76,9 @@ export function configFrom(env: Record<string, string>): Config {
   return { ...loaded.config, httpPort: 0 };
 }
 
-export async function startWorld(o: { version?: SimVersion; env?: Record<string, string>; agent?: boolean; tls?: boolean } = {}): Promise<World> {
+export async function startWorld(o: { version?: SimVersion; env?: Record<string, string>; agent?: boolean; tls?: boolean; ciliumCrds?: boolean } = {}): Promise<World> {
   const sim = await startOpnsenseSimulator({ version: o.version ?? "26.1", authFailDelayMs: 0, ...(o.tls ? { tls: { hostname: "opnsense.home.arpa" } } : {}) });
-  const kube = await startKubeFake({});
+  const kube = await startKubeFake(o.ciliumCrds === false ? { ciliumCrds: false } : {});
   kube.control.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } });
   const kc = new KubeConfig();
   kc.loadFromString(kube.kubeconfig());

@@ -268,7 +268,7 @@ describe("server features", () => {
     const api = (await call(fake, "GET", "/api")).body as { versions: string[] };
     expect(api.versions).toEqual(["v1"]);
     const groups = (await call(fake, "GET", "/apis")).body as { groups: { name: string }[] };
-    expect(groups.groups.map((g) => g.name).sort()).toEqual(["coordination.k8s.io", "events.k8s.io"]);
+    expect(groups.groups.map((g) => g.name).sort()).toEqual(["cilium.io", "coordination.k8s.io", "events.k8s.io"]);
     const v1 = (await call(fake, "GET", "/api/v1")).body as { resources: { name: string }[] };
     expect(v1.resources.map((x) => x.name)).toEqual(expect.arrayContaining(["nodes", "nodes/status", "services", "services/status", "events", "namespaces"]));
     const ns = (await call(fake, "GET", "/api/v1/namespaces")).body as { items: KubeObject[] };
@@ -313,5 +313,49 @@ describe("server features", () => {
     expect((await post("/reset")).status).toBe(200);
     expect(fake.control.list("services")).toEqual([]);
     expect(fake.control.requests()).toEqual([]);
+  });
+});
+
+describe("cilium.io CRDs", () => {
+  const POOLS = "/apis/cilium.io/v2/ciliumloadbalancerippools";
+  test("one object served in v2 and v2alpha1 (list, get, watch), cluster-scoped, in discovery", async () => {
+    const created = await fetch(`${fake.url}/apis/cilium.io/v2alpha1/ciliumloadbalancerippools`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ apiVersion: "cilium.io/v2alpha1", kind: "CiliumLoadBalancerIPPool", metadata: { name: "blue" }, spec: { blocks: [{ cidr: "10.20.0.0/24" }] } }),
+    });
+    expect(created.status).toBe(201);
+    const v2 = (await (await fetch(`${fake.url}${POOLS}`)).json()) as { items: KubeObject[] };
+    expect(v2.items.map((i) => [i.apiVersion, i.metadata.name])).toEqual([["cilium.io/v2", "blue"]]);
+    const one = (await (await fetch(`${fake.url}/apis/cilium.io/v2alpha1/ciliumloadbalancerippools/blue`)).json()) as KubeObject;
+    expect(one.apiVersion).toBe("cilium.io/v2alpha1");
+    const { lines } = await watchRaw(`${POOLS}?watch=true`, (l) => l.length >= 1);
+    expect(lines[0]?.object.apiVersion).toBe("cilium.io/v2");
+    const group = (await (await fetch(`${fake.url}/apis/cilium.io`)).json()) as { preferredVersion: { version: string }; versions: unknown[] };
+    expect(group.preferredVersion.version).toBe("v2");
+    const v2alpha1 = (await (await fetch(`${fake.url}/apis/cilium.io/v2alpha1`)).json()) as { resources: { name: string; namespaced: boolean }[] };
+    expect(v2alpha1.resources.filter((r) => !r.name.includes("/")).map((r) => r.name).sort()).toEqual([
+      "ciliumbgpclusterconfigs",
+      "ciliumbgppeerconfigs",
+      "ciliumbgppeeringpolicies",
+      "ciliumloadbalancerippools",
+    ]);
+    expect(v2alpha1.resources.every((r) => !r.namespaced)).toBe(true);
+  });
+
+  test("ciliumCrds: false — cilium.io is absent from discovery and its paths are 404", async () => {
+    const bare = await startKubeFake({ ciliumCrds: false });
+    try {
+      const groups = (await (await fetch(`${bare.url}/apis`)).json()) as { groups: { name: string }[] };
+      expect(groups.groups.map((g) => g.name)).not.toContain("cilium.io");
+      expect(groups.groups.map((g) => g.name)).toContain("coordination.k8s.io");
+      expect((await fetch(`${bare.url}/apis/cilium.io`)).status).toBe(404);
+      expect((await fetch(`${bare.url}/apis/cilium.io/v2`)).status).toBe(404);
+      const list = await fetch(`${bare.url}${POOLS}`);
+      expect(list.status).toBe(404);
+      expectStatusShape(await list.json(), 404, "NotFound");
+    } finally {
+      await bare.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { groupVersions, RESOURCES } from "./resources.ts";
+import { groupVersions, RESOURCES, SERVE_ALL, type Served } from "./resources.ts";
 
 // Legacy (unaggregated) discovery documents. kubectl 1.32 asks for aggregated discovery
 // (apidiscovery.k8s.io/v2) first but falls back to these when the response is plain
@@ -28,20 +28,20 @@ export function apiVersions(serverAddress: string): Record<string, unknown> {
   };
 }
 
-function apiGroup(group: string): Record<string, unknown> {
-  const versions = groupVersions()
+function apiGroup(group: string, served: Served): Record<string, unknown> {
+  const versions = groupVersions(served)
     .filter((gv) => gv.group === group)
     .map((gv) => ({ groupVersion: `${group}/${gv.version}`, version: gv.version }));
   return { kind: "APIGroup", apiVersion: "v1", name: group, versions, preferredVersion: versions[0] };
 }
 
-export function apiGroupList(): Record<string, unknown> {
-  const groups = [...new Set(groupVersions().map((gv) => gv.group).filter((g) => g !== ""))];
+export function apiGroupList(served: Served = SERVE_ALL): Record<string, unknown> {
+  const groups = [...new Set(groupVersions(served).map((gv) => gv.group).filter((g) => g !== ""))];
   return {
     kind: "APIGroupList",
     apiVersion: "v1",
     groups: groups.map((g) => {
-      const doc = apiGroup(g);
+      const doc = apiGroup(g, served);
       delete doc.kind;
       delete doc.apiVersion;
       return doc;
@@ -49,12 +49,12 @@ export function apiGroupList(): Record<string, unknown> {
   };
 }
 
-export function apiGroupDoc(group: string): Record<string, unknown> | undefined {
-  return groupVersions().some((gv) => gv.group === group) ? apiGroup(group) : undefined;
+export function apiGroupDoc(group: string, served: Served = SERVE_ALL): Record<string, unknown> | undefined {
+  return groupVersions(served).some((gv) => gv.group === group) ? apiGroup(group, served) : undefined;
 }
 
-export function apiResourceList(group: string, version: string): Record<string, unknown> | undefined {
-  const defs = RESOURCES.filter((d) => d.group === group && d.version === version);
+export function apiResourceList(group: string, version: string, served: Served = SERVE_ALL): Record<string, unknown> | undefined {
+  const defs = RESOURCES.filter((d) => d.group === group && d.version === version && served(d));
   if (defs.length === 0) return undefined;
   const resources: Record<string, unknown>[] = [];
   for (const d of defs) {

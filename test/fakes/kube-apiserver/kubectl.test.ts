@@ -39,6 +39,67 @@ ${extraLabel ? `    ${extraLabel}\n` : ""}spec:
     port: 443
 `;
 
+// Shaped like the examples in Cilium's LB IPAM and BGP control plane docs.
+const CILIUM_YAML = (poolCidr: string) => `apiVersion: cilium.io/v2alpha1
+kind: CiliumLoadBalancerIPPool
+metadata:
+  name: blue-pool
+spec:
+  blocks:
+  - cidr: "${poolCidr}"
+  - start: "10.21.0.100"
+    stop: "10.21.0.200"
+---
+apiVersion: cilium.io/v2alpha1
+kind: CiliumBGPPeeringPolicy
+metadata:
+  name: 01-bgp-peering-policy
+spec:
+  nodeSelector:
+    matchLabels:
+      homelab/role: worker
+  virtualRouters:
+  - localASN: 64555
+    exportPodCIDR: false
+    neighbors:
+    - peerAddress: "10.0.0.1/32"
+      peerASN: 64512
+      holdTimeSeconds: 9
+      keepAliveTimeSeconds: 3
+      gracefulRestart:
+        enabled: true
+---
+apiVersion: cilium.io/v2
+kind: CiliumBGPClusterConfig
+metadata:
+  name: cilium-bgp
+spec:
+  nodeSelector:
+    matchLabels:
+      homelab/role: worker
+  bgpInstances:
+  - name: "instance-64555"
+    localASN: 64555
+    peers:
+    - name: "opnsense"
+      peerASN: 64512
+      peerAddress: 10.0.0.1
+      peerConfigRef:
+        name: "cilium-peer"
+---
+apiVersion: cilium.io/v2
+kind: CiliumBGPPeerConfig
+metadata:
+  name: cilium-peer
+spec:
+  timers:
+    holdTimeSeconds: 9
+    keepAliveTimeSeconds: 3
+  gracefulRestart:
+    enabled: true
+    restartTimeSeconds: 15
+`;
+
 describe.skipIf(!hasKubectl)(`real kubectl against the fake${SKIP}`, () => {
   let fake: KubeFake;
   let tlsFake: KubeFake;
@@ -111,6 +172,30 @@ describe.skipIf(!hasKubectl)(`real kubectl against the fake${SKIP}`, () => {
     expect(out).toMatch(/^NAMESPACE\s+NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE/);
     expect(out).toMatch(/default\s+web\s+LoadBalancer\s+10\.96\.\S+\s+10\.20\.0\.10\s+80:\d+\/TCP,443:\d+\/TCP/);
     expect(out).toMatch(/kube-system\s+dns\s+ClusterIP/);
+  });
+
+  test("apply -f Cilium's pool and BGP resources (v2alpha1 and v2), re-apply (merge patch), get and delete", async () => {
+    const file = join(dir, "cilium.yaml");
+    writeFileSync(file, CILIUM_YAML("10.20.0.0/24"));
+    const created = await kubectl(["apply", "-f", file]);
+    expect(created).toContain("ciliumloadbalancerippool.cilium.io/blue-pool created");
+    expect(created).toContain("ciliumbgppeeringpolicy.cilium.io/01-bgp-peering-policy created");
+    expect(created).toContain("ciliumbgpclusterconfig.cilium.io/cilium-bgp created");
+    expect(created).toContain("ciliumbgppeerconfig.cilium.io/cilium-peer created");
+    writeFileSync(file, CILIUM_YAML("10.20.1.0/24"));
+    const again = await kubectl(["apply", "-f", file]);
+    expect(again).toContain("ciliumloadbalancerippool.cilium.io/blue-pool configured");
+    expect(again).toContain("ciliumbgppeeringpolicy.cilium.io/01-bgp-peering-policy unchanged");
+    const pool = fake.control.get("CiliumLoadBalancerIPPool", "blue-pool");
+    expect((pool?.spec as { blocks: unknown[] }).blocks).toEqual([{ cidr: "10.20.1.0/24" }, { start: "10.21.0.100", stop: "10.21.0.200" }]);
+    const patch = fake.control.requests({ method: "PATCH", path: "/ciliumloadbalancerippools/blue-pool" });
+    expect(patch[0]?.contentType).toBe("application/merge-patch+json");
+    const cc = fake.control.get("CiliumBGPClusterConfig", "cilium-bgp");
+    expect((cc?.spec as { bgpInstances: { peers: { peerConfigRef: { name: string } }[] }[] }).bgpInstances[0]?.peers[0]?.peerConfigRef.name).toBe("cilium-peer");
+    expect(await kubectl(["get", "ippools", "-o", "name"])).toBe("ciliumloadbalancerippool.cilium.io/blue-pool\n");
+    expect(await kubectl(["get", "ciliumbgppeeringpolicies.v2alpha1.cilium.io", "-o", "jsonpath={.items[0].spec.virtualRouters[0].localASN}"])).toBe("64555");
+    expect(await kubectl(["delete", "-f", file])).toContain('ciliumloadbalancerippool.cilium.io "blue-pool" deleted');
+    expect(fake.control.list("CiliumLoadBalancerIPPool")).toEqual([]);
   });
 
   test("HTTPS with token: --insecure-skip-tls-verify and the generated kubeconfig (CA data)", async () => {

@@ -1,4 +1,4 @@
-import { RESOURCES } from "./resources.ts";
+import { RESOURCES, SERVE_ALL, type Served } from "./resources.ts";
 import type { ResourceDef } from "./types.ts";
 
 // kubectl apply/create validate manifests by default (--validate=strict). kubectl 1.32 first
@@ -14,9 +14,9 @@ function gvPath(group: string, version: string): string {
 
 const HASH = "kube-fake-1";
 
-export function openApiV3Root(): Record<string, unknown> {
+export function openApiV3Root(served: Served = SERVE_ALL): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
-  for (const d of RESOURCES) {
+  for (const d of RESOURCES.filter(served)) {
     const p = gvPath(d.group, d.version);
     paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${HASH}` };
   }
@@ -28,8 +28,8 @@ function objectPath(d: ResourceDef): string {
   return d.namespaced ? `${prefix}/namespaces/{namespace}/${d.plural}/{name}` : `${prefix}/${d.plural}/{name}`;
 }
 
-export function openApiV3GroupVersion(pathAfterV3: string): Record<string, unknown> | undefined {
-  const defs = RESOURCES.filter((d) => gvPath(d.group, d.version) === pathAfterV3);
+export function openApiV3GroupVersion(pathAfterV3: string, served: Served = SERVE_ALL): Record<string, unknown> | undefined {
+  const defs = RESOURCES.filter((d) => gvPath(d.group, d.version) === pathAfterV3 && served(d));
   if (defs.length === 0) return undefined;
   const paths: Record<string, unknown> = {};
   for (const d of defs) {

@@ -1,5 +1,7 @@
 import type { ResourceDef } from "./types.ts";
 
+export const CILIUM_GROUP = "cilium.io";
+
 // Only what the agent and kubectl need. Adding a resource here makes it appear in
 // discovery and gives it the generic CRUD/list/watch handlers.
 const defs: ResourceDef[] = [
@@ -95,9 +97,42 @@ const defs: ResourceDef[] = [
     subresources: [],
     fieldSelectors: ["metadata.name", "metadata.namespace"],
   },
+  // Cilium's CRDs (cluster-scoped; v2 listed first so it is the group's preferred version).
+  // Both versions share one store, as a real apiserver serves one object in every version.
+  ...ciliumDefs(),
 ];
 
+function ciliumDefs(): ResourceDef[] {
+  const kinds: { kind: string; plural: string; shortNames: string[]; versions: string[] }[] = [
+    { kind: "CiliumLoadBalancerIPPool", plural: "ciliumloadbalancerippools", shortNames: ["ippools", "ippool", "lbippool", "lbippools"], versions: ["v2", "v2alpha1"] },
+    { kind: "CiliumBGPPeeringPolicy", plural: "ciliumbgppeeringpolicies", shortNames: ["bgpp"], versions: ["v2alpha1"] },
+    { kind: "CiliumBGPClusterConfig", plural: "ciliumbgpclusterconfigs", shortNames: ["cbgpcluster"], versions: ["v2", "v2alpha1"] },
+    { kind: "CiliumBGPPeerConfig", plural: "ciliumbgppeerconfigs", shortNames: ["cbgppeer"], versions: ["v2", "v2alpha1"] },
+  ];
+  return ["v2", "v2alpha1"].flatMap((version) =>
+    kinds
+      .filter((k) => k.versions.includes(version))
+      .map((k) => ({
+        group: CILIUM_GROUP,
+        version,
+        plural: k.plural,
+        singular: k.kind.toLowerCase(),
+        kind: k.kind,
+        listKind: `${k.kind}List`,
+        namespaced: false,
+        shortNames: k.shortNames,
+        categories: ["cilium"],
+        subresources: ["status"],
+        fieldSelectors: ["metadata.name"],
+      })),
+  );
+}
+
 export const RESOURCES: readonly ResourceDef[] = defs;
+
+/** Which resources a server instance serves (a fake started without the cilium.io CRDs hides them). */
+export type Served = (def: ResourceDef) => boolean;
+export const SERVE_ALL: Served = () => true;
 
 export function resourceKey(def: ResourceDef): string {
   return def.group ? `${def.plural}.${def.group}` : def.plural;
@@ -107,8 +142,8 @@ export function apiVersionOf(def: ResourceDef): string {
   return def.group ? `${def.group}/${def.version}` : def.version;
 }
 
-export function findResource(group: string, version: string, plural: string): ResourceDef | undefined {
-  return defs.find((d) => d.group === group && d.version === version && d.plural === plural);
+export function findResource(group: string, version: string, plural: string, served: Served = SERVE_ALL): ResourceDef | undefined {
+  return defs.find((d) => d.group === group && d.version === version && d.plural === plural && served(d));
 }
 
 /** Accepts kind ("Node"), plural ("nodes"), singular, short name or "leases.coordination.k8s.io". */
@@ -129,8 +164,8 @@ export function resolveResource(name: string): ResourceDef {
   return hit;
 }
 
-export function groupVersions(): { group: string; version: string }[] {
+export function groupVersions(served: Served = SERVE_ALL): { group: string; version: string }[] {
   const seen = new Map<string, { group: string; version: string }>();
-  for (const d of defs) seen.set(`${d.group}/${d.version}`, { group: d.group, version: d.version });
+  for (const d of defs.filter(served)) seen.set(`${d.group}/${d.version}`, { group: d.group, version: d.version });
   return [...seen.values()];
 }

@@ -5,7 +5,7 @@ import { parseJson, readBody, sendJson } from "./http-util.ts";
 import { isPlainObject } from "./json.ts";
 import { openApiV3GroupVersion, openApiV3Root } from "./openapi.ts";
 import { applyPatch, patchTypeOf } from "./patch.ts";
-import { apiVersionOf, findResource } from "./resources.ts";
+import { apiVersionOf, findResource, SERVE_ALL, type Served } from "./resources.ts";
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from "./selectors.ts";
 import { ApiError, badRequest, notFound, statusBody } from "./status.ts";
 import type { Store } from "./store.ts";
@@ -20,6 +20,8 @@ export interface ApiContext {
   faults: FaultInjector;
   /** host:port as clients reach us, for /api's serverAddressByClientCIDRs. */
   serverAddress(): string;
+  /** Resources this instance serves (default: all). */
+  served?: Served;
 }
 
 export interface ResourceTarget {
@@ -39,12 +41,12 @@ type Parsed =
 
 const NOT_FOUND_MSG = "the server could not find the requested resource";
 
-export function parsePath(pathname: string, serverAddress: string): Parsed {
+export function parsePath(pathname: string, serverAddress: string, served: Served = SERVE_ALL): Parsed {
   const seg = pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
   if (pathname === "/version" || pathname === "/version/") return { kind: "discovery", body: versionInfo() };
   if (seg[0] === "openapi") {
     if (seg[1] !== "v3") return { kind: "openapi", body: undefined };
-    return { kind: "openapi", body: seg.length === 2 ? openApiV3Root() : openApiV3GroupVersion(seg.slice(2).join("/")) };
+    return { kind: "openapi", body: seg.length === 2 ? openApiV3Root(served) : openApiV3GroupVersion(seg.slice(2).join("/"), served) };
   }
   let group: string;
   let version: string | undefined;
@@ -55,10 +57,10 @@ export function parsePath(pathname: string, serverAddress: string): Parsed {
     version = seg[1];
     rest = seg.slice(2);
   } else if (seg[0] === "apis") {
-    if (seg.length === 1) return { kind: "discovery", body: apiGroupList() };
+    if (seg.length === 1) return { kind: "discovery", body: apiGroupList(served) };
     group = seg[1] as string;
     if (seg.length === 2) {
-      const doc = apiGroupDoc(group);
+      const doc = apiGroupDoc(group, served);
       return doc ? { kind: "discovery", body: doc } : { kind: "notfound" };
     }
     version = seg[2];
@@ -68,7 +70,7 @@ export function parsePath(pathname: string, serverAddress: string): Parsed {
   }
   if (version === undefined) return { kind: "notfound" };
   if (rest.length === 0) {
-    const doc = apiResourceList(group, version);
+    const doc = apiResourceList(group, version, served);
     return doc ? { kind: "discovery", body: doc } : { kind: "notfound" };
   }
   let legacyWatch = false;
@@ -77,13 +79,13 @@ export function parsePath(pathname: string, serverAddress: string): Parsed {
     rest = rest.slice(1);
   }
   if (rest[0] === "namespaces" && rest.length >= 3) {
-    const nsDef = findResource(group, version, rest[2] as string);
+    const nsDef = findResource(group, version, rest[2] as string, served);
     if (nsDef) {
       if (!nsDef.namespaced || rest.length > 5) return { kind: "notfound" };
       return { kind: "resource", target: { def: nsDef, namespace: rest[1], name: rest[3], subresource: rest[4], legacyWatch } };
     }
   }
-  const def = findResource(group, version, rest[0] as string);
+  const def = findResource(group, version, rest[0] as string, served);
   if (!def || rest.length > 3) return { kind: "notfound" };
   // A namespaced resource has no per-object URL outside a namespace.
   if (def.namespaced && rest.length > 1) return { kind: "notfound" };
@@ -110,9 +112,9 @@ export function verbOf(method: string, t: ResourceTarget, query: URLSearchParams
 }
 
 /** Classifies a request for the log and for failNext before it is handled. */
-export function classify(method: string, pathname: string, query: URLSearchParams): RequestRecord["verb"] {
+export function classify(method: string, pathname: string, query: URLSearchParams, served: Served = SERVE_ALL): RequestRecord["verb"] {
   if (pathname.startsWith("/__fake/")) return "control";
-  const p = parsePath(pathname, "");
+  const p = parsePath(pathname, "", served);
   if (p.kind === "discovery" || p.kind === "openapi") return "discovery";
   if (p.kind === "notfound") return "other";
   return verbOf(method, p.target, query) ?? "other";
@@ -164,9 +166,14 @@ function subresourceOf(def: ResourceDef, t: ResourceTarget): "status" | undefine
   throw new ApiError(404, NOT_FOUND_MSG, "NotFound");
 }
 
+/** One object served in several versions (Cilium's v2alpha1/v2): answered in the version asked for. */
+export function asVersion(def: ResourceDef, obj: KubeObject): KubeObject {
+  return obj.apiVersion === apiVersionOf(def) ? obj : { ...obj, apiVersion: apiVersionOf(def) };
+}
+
 export async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ApiContext): Promise<void> {
   const method = req.method ?? "GET";
-  const parsed = parsePath(url.pathname, ctx.serverAddress());
+  const parsed = parsePath(url.pathname, ctx.serverAddress(), ctx.served);
   if (parsed.kind === "notfound" || (parsed.kind === "openapi" && parsed.body === undefined)) {
     throw new ApiError(404, NOT_FOUND_MSG, "NotFound");
   }
@@ -194,7 +201,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
     case "list": {
       const sel = selectors(def, q);
       const rv = String(store.resourceVersion);
-      const items = store.list(def, t.namespace).filter((o) => matchesLabels(sel.labels, o.metadata.labels) && matchesFields(sel.fields, o));
+      const items = store.list(def, t.namespace).filter((o) => matchesLabels(sel.labels, o.metadata.labels) && matchesFields(sel.fields, o)).map((o) => asVersion(def, o));
       if (wantsTable(req.headers.accept)) {
         sendJson(res, 200, toTable(def, items, rv, q.get("includeObject") ?? undefined));
         return;
@@ -219,8 +226,9 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
     }
     case "get": {
       subresourceOf(def, t);
-      const obj = store.get(def, t.namespace, t.name as string);
-      if (!obj) throw notFound(def.plural, def.group, t.name as string);
+      const stored = store.get(def, t.namespace, t.name as string);
+      if (!stored) throw notFound(def.plural, def.group, t.name as string);
+      const obj = asVersion(def, stored);
       if (wantsTable(req.headers.accept)) sendJson(res, 200, toTable(def, [obj], obj.metadata.resourceVersion ?? "", q.get("includeObject") ?? undefined));
       else sendJson(res, 200, obj);
       return;

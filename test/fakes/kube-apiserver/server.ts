@@ -12,6 +12,7 @@ import type { InClusterFiles } from "./kubeconfig.ts";
 import { classify, handleApi } from "./routes.ts";
 import { ApiError, statusBody } from "./status.ts";
 import { Store } from "./store.ts";
+import { CILIUM_GROUP, SERVE_ALL, type Served } from "./resources.ts";
 import { generateTls } from "./tls.ts";
 import type { ExpiredWatchMode, RequestRecord } from "./types.ts";
 import { WatchHub } from "./watch.ts";
@@ -31,6 +32,8 @@ export interface KubeFakeOptions {
   bookmarkIntervalMs?: number;
   /** First resourceVersion handed out is this + 1; default 1000. */
   startResourceVersion?: number;
+  /** Serve Cilium's cilium.io CRDs (default true); false = a cluster without Cilium (404 and absent from discovery). */
+  ciliumCrds?: boolean;
 }
 
 export interface KubeFake {
@@ -65,6 +68,7 @@ export async function startKubeFake(opts: KubeFakeOptions = {}): Promise<KubeFak
   const faults = new FaultInjector();
   const log = new RequestLog();
   const control = createControl({ store, hub, faults, log, settings, defaultExpiredMode });
+  const served: Served = opts.ciliumCrds === false ? (d) => d.group !== CILIUM_GROUP : SERVE_ALL;
   const tls = opts.tls ? await generateTls(host === "0.0.0.0" || host === "::" ? [] : [host]) : undefined;
   let serverAddress = "";
 
@@ -84,7 +88,7 @@ export async function startKubeFake(opts: KubeFakeOptions = {}): Promise<KubeFak
       method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
-      verb: classify(method, url.pathname, url.searchParams),
+      verb: classify(method, url.pathname, url.searchParams, served),
       status: 0,
     };
     if (req.headers["user-agent"]) record.userAgent = req.headers["user-agent"];
@@ -98,7 +102,7 @@ export async function startKubeFake(opts: KubeFakeOptions = {}): Promise<KubeFak
         res.writeHead(200, { "Content-Type": "text/plain" });
         res.end("ok");
       } else {
-        await handleApi(req, res, url, { store, hub, faults, serverAddress: () => serverAddress });
+        await handleApi(req, res, url, { store, hub, faults, serverAddress: () => serverAddress, served });
       }
     } catch (e) {
       if (!res.headersSent) {

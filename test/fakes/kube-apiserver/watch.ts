@@ -63,6 +63,16 @@ function inScope(p: WatchParams, o: KubeObject | undefined): boolean {
  */
 export function project(p: WatchParams, ev: StoredEvent): { type: WatchEventType; object: KubeObject } | undefined {
   if (ev.key !== resourceKey(p.def)) return undefined;
+  const out = projectStored(p, ev);
+  // One store serves every version of a resource (Cilium's v2alpha1/v2): answer in the watched one.
+  return out && { type: out.type, object: inVersion(p.def, out.object) };
+}
+
+function inVersion(def: ResourceDef, obj: KubeObject): KubeObject {
+  return obj.apiVersion === apiVersionOf(def) ? obj : { ...obj, apiVersion: apiVersionOf(def) };
+}
+
+function projectStored(p: WatchParams, ev: StoredEvent): { type: WatchEventType; object: KubeObject } | undefined {
   switch (ev.type) {
     case "ADDED":
       return inScope(p, ev.object) ? { type: "ADDED", object: ev.object } : undefined;
@@ -116,7 +126,7 @@ export class WatchHub {
     if (fromScratch) {
       // Without a resourceVersion a watch starts with synthetic ADDED events for current state.
       for (const o of this.#store.list(p.def, p.namespace)) {
-        if (inScope(p, o)) writeEvent(res, "ADDED", o);
+        if (inScope(p, o)) writeEvent(res, "ADDED", inVersion(p.def, o));
       }
     } else {
       for (const ev of replay) {

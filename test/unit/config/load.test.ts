@@ -85,6 +85,7 @@ describe("loadConfig defaults", () => {
       leaderElection: false,
       httpPort: 8080,
       logLevel: "info",
+      ciliumPools: "auto",
     } satisfies Config);
   });
 
@@ -109,7 +110,7 @@ describe("loadConfig defaults", () => {
     const baseline = ok(BASE).config;
     for (const v of ENV_VARS) {
       // Defaults described in words (derived from other settings) have no literal to parse.
-      if (v.required || v.default === null || v.name === "LEADER_ELECTION" || v.name === "BGP_ACCEPT_PREFIXES") continue;
+      if (v.required || v.default === null || v.name === "LEADER_ELECTION" || v.name === "BGP_ACCEPT_PREFIXES" || v.name === "BGP_REMOTE_ASN") continue;
       expect(ok({ ...BASE, [v.name]: v.default }).config, v.name).toEqual(baseline);
     }
   });
@@ -122,8 +123,20 @@ describe("required variables", () => {
       "OPNSENSE_URL: required, not set",
       "OPNSENSE_API_KEY: required, not set (or set OPNSENSE_API_KEY_FILE to a file holding it)",
       "OPNSENSE_API_SECRET: required, not set (or set OPNSENSE_API_SECRET_FILE to a file holding it)",
-      "BGP_REMOTE_ASN: required, not set",
     ]);
+  });
+
+  test("BGP_REMOTE_ASN may be unset (each pass then takes it from Cilium); the annotation's allowed ASNs stay as given", () => {
+    const { BGP_REMOTE_ASN: _unset, ...rest } = BASE;
+    const { config } = ok({ ...rest, BGP_ALLOWED_ASNS: "64600" });
+    expect(config.bgp.remoteAsn).toBeNull();
+    expect(config.bgp.allowedAsns).toEqual([64600]);
+  });
+
+  test("CILIUM_POOLS: auto (default) or off", () => {
+    expect(ok(BASE).config.ciliumPools).toBe("auto");
+    expect(ok({ ...BASE, CILIUM_POOLS: "off" }).config.ciliumPools).toBe("off");
+    expect(errorsOf({ ...BASE, CILIUM_POOLS: "on" })).toEqual(['CILIUM_POOLS: "on" is not one of auto, off']);
   });
 
   test("many bad values are reported together, each naming its variable, in ENV_VARS order", () => {
@@ -388,8 +401,11 @@ describe("warnings", () => {
   });
   test("LB client networks without an LB pool warn that ingress IPs are unchecked", () => {
     const unchecked = /^LB_CLIENT_NETWORKS is set but LB_ADDRESSES is empty/;
-    expect(ok({ ...BASE, LB_CLIENT_NETWORKS: "interface=lan source=lan" }).warnings).toEqual([expect.stringMatching(unchecked)]);
-    expect(ok({ ...BASE, LB_CLIENT_NETWORKS: "interface=lan source=lan", BGP_ACCEPT_PREFIXES: "none" }).warnings).toEqual([expect.stringMatching(unchecked)]);
+    const off = { ...BASE, CILIUM_POOLS: "off" };
+    expect(ok({ ...off, LB_CLIENT_NETWORKS: "interface=lan source=lan" }).warnings).toEqual([expect.stringMatching(unchecked)]);
+    expect(ok({ ...off, LB_CLIENT_NETWORKS: "interface=lan source=lan", BGP_ACCEPT_PREFIXES: "none" }).warnings).toEqual([expect.stringMatching(unchecked)]);
+    // With CILIUM_POOLS=auto the pools may bound them; whether they do is known per pass (a problem then).
+    expect(ok({ ...BASE, LB_CLIENT_NETWORKS: "interface=lan source=lan" }).warnings).toEqual([]);
     // Explicit accepted prefixes bound the ingress IPs too.
     expect(ok({ ...BASE, LB_CLIENT_NETWORKS: "interface=lan source=lan", BGP_ACCEPT_PREFIXES: "10.96.0.0/24" }).warnings).toEqual([]);
     expect(ok({ ...BASE, LB_CLIENT_NETWORKS: "interface=lan source=lan", LB_ADDRESSES: "10.96.0.0/24" }).warnings).toEqual([]);
@@ -410,8 +426,9 @@ describe("trust and safety settings", () => {
     expect(explicit.acceptPrefixes).toEqual(["10.97.0.0/16"]);
     expect(explicit.acceptPrefixesFrom).toBe("BGP_ACCEPT_PREFIXES");
     const off = ok({ ...BASE, LB_ADDRESSES: "10.96.0.0/24", BGP_ACCEPT_PREFIXES: "None" }).config.bgp;
+    // Explicitly off: from BGP_ACCEPT_PREFIXES, so Cilium's pools do not turn filtering back on.
     expect(off.acceptPrefixes).toEqual([]);
-    expect(off.acceptPrefixesFrom).toBe("none");
+    expect(off.acceptPrefixesFrom).toBe("BGP_ACCEPT_PREFIXES");
   });
   test("prefixes with host bits and garbage are refused with the entry named", () => {
     expect(errorsOf({ ...BASE, BGP_ACCEPT_PREFIXES: "10.96.0.5/24, 10.96.0.0/33 le 32" })).toEqual([

@@ -18,6 +18,13 @@ describe("deploy/rbac.yaml grants least privilege", () => {
     expect(summary).toEqual([
       { from: "ClusterRole opnsense-bgp-agent", namespace: null, apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
       { from: "ClusterRole opnsense-bgp-agent", namespace: null, apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch"] },
+      {
+        from: "ClusterRole opnsense-bgp-agent",
+        namespace: null,
+        apiGroups: ["cilium.io"],
+        resources: ["ciliumloadbalancerippools", "ciliumbgppeeringpolicies", "ciliumbgpclusterconfigs", "ciliumbgppeerconfigs"],
+        verbs: ["get", "list", "watch"],
+      },
       { from: "ClusterRole opnsense-bgp-agent", namespace: null, apiGroups: [""], resources: ["namespaces"], resourceNames: ["kube-system"], verbs: ["get"] },
       { from: "Role opnsense-bgp-agent-leader", namespace: "kube-system", apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["opnsense-bgp-agent"], verbs: ["get", "update"] },
       { from: "Role opnsense-bgp-agent-events", namespace: "default", apiGroups: [""], resources: ["events"], verbs: ["create"] },
@@ -30,6 +37,17 @@ describe("deploy/rbac.yaml grants least privilege", () => {
     expect(can("get", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/opnsense-bgp-agent")).toBe(true);
     expect(can("update", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/opnsense-bgp-agent")).toBe(true);
     expect(can("create", "/api/v1/namespaces/default/events")).toBe(true);
+    expect(can("watch", "/apis/cilium.io/v2/ciliumloadbalancerippools")).toBe(true);
+    expect(can("list", "/apis/cilium.io/v2alpha1/ciliumbgppeeringpolicies")).toBe(true);
+    expect(can("list", "/apis/cilium.io/v2/ciliumbgpclusterconfigs")).toBe(true);
+    expect(can("watch", "/apis/cilium.io/v2/ciliumbgppeerconfigs")).toBe(true);
+  });
+
+  it("reads Cilium's resources only", () => {
+    expect(can("update", "/apis/cilium.io/v2/ciliumloadbalancerippools/blue")).toBe(false);
+    expect(can("patch", "/apis/cilium.io/v2alpha1/ciliumbgppeeringpolicies/rack0")).toBe(false);
+    expect(can("list", "/apis/cilium.io/v2/ciliumnetworkpolicies")).toBe(false);
+    expect(can("list", "/apis/cilium.io/v2/ciliumnodes")).toBe(false);
   });
 
   it("refuses other Leases, creating Leases, patching Events and Events outside default", () => {

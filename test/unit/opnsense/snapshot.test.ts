@@ -70,7 +70,7 @@ describe("readSnapshot", () => {
     expect(nock.pendingMocks()).toEqual([]);
 
     expect(s.frr).toEqual({ enabled: true, manualConfig: false });
-    expect(s.bgp).toEqual({ enabled: true, asNumber: 64555, routerId: null });
+    expect(s.bgp).toEqual({ enabled: true, asNumber: 64555, graceful: false, routerId: null });
     expect(s.peerGroups).toEqual([{ uuid: UUID.pg, name: "k8s" }]);
     expect(s.neighbors).toEqual([
       {
