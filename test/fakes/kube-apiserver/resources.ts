@@ -108,6 +108,7 @@ function ciliumDefs(): ResourceDef[] {
     { kind: "CiliumBGPPeeringPolicy", plural: "ciliumbgppeeringpolicies", shortNames: ["bgpp"], versions: ["v2alpha1"] },
     { kind: "CiliumBGPClusterConfig", plural: "ciliumbgpclusterconfigs", shortNames: ["cbgpcluster"], versions: ["v2", "v2alpha1"] },
     { kind: "CiliumBGPPeerConfig", plural: "ciliumbgppeerconfigs", shortNames: ["cbgppeer"], versions: ["v2", "v2alpha1"] },
+    { kind: "CiliumBGPAdvertisement", plural: "ciliumbgpadvertisements", shortNames: ["cbgpadvert"], versions: ["v2", "v2alpha1"] },
   ];
   return ["v2", "v2alpha1"].flatMap((version) =>
     kinds
