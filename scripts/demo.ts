@@ -17,6 +17,8 @@ import { startAgent } from "../src/agent.ts";
 import { loadConfig } from "../src/config/index.ts";
 import type { PassReport } from "../src/controller/controller.ts";
 import { createLogger } from "../src/log.ts";
+import { mismatchMessage } from "../src/desired/cilium-check.ts";
+import { renderStatusText } from "../src/server/status.ts";
 import { startKubeFake } from "../test/fakes/kube-apiserver/index.ts";
 import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startOpnsenseSimulator } from "../test/fakes/opnsense/index.ts";
 
@@ -69,6 +71,21 @@ async function main(): Promise<void> {
   node("worker-3", "10.0.20.13", false);
   kube.control.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } });
   sim.control.seedNeighbor({ address: "192.168.1.254", remoteas: "65000", description: "upstream ISP (hand-made)", enabled: "1" });
+
+  // A Cilium BGP peering policy with a deliberately wrong local AS (the agent writes 64555).
+  const ciliumPolicy = {
+    apiVersion: "cilium.io/v2alpha1",
+    kind: "CiliumBGPPeeringPolicy",
+    metadata: { name: "opnsense" },
+    spec: {
+      nodeSelector: { matchLabels: { "homelab/role": "worker" } },
+      virtualRouters: [{ localASN: 64600, neighbors: [{ peerAddress: "10.0.20.1/32", peerASN: 64555 }] }],
+    },
+  };
+  const ciliumPolicyJson = JSON.stringify(ciliumPolicy);
+  const ciliumPolicyFile = join(dir, "cilium-policy.json");
+  writeFileSync(ciliumPolicyFile, ciliumPolicyJson);
+  sim.control.setBgp({ routerid: "10.0.20.1" });
 
   step("Setup");
   console.log(`  Kubernetes API fake   ${kube.url}   nodes: cp-1, worker-1 and worker-2 (labelled homelab/role=worker), worker-3 (not labelled)`);
@@ -147,6 +164,17 @@ async function main(): Promise<void> {
     () => kube.control.annotateNode("worker-3", "opnsense-bgp-agent/address", "10.0.20.12"),
   );
 
+  step("The nodes' BGP speakers connect (simulated peers): every pass reads FRR's session table");
+  for (const [ip, lb] of [["10.0.20.12", "10.96.0.10/32"], ["10.0.20.13", "10.96.0.10/32"]] as const) sim.control.setPeerState(ip, "Established", [lb]);
+  await agent.controller.runNow("sessions up");
+  console.log(renderStatusText(agent.controller.status()).replace(/^/gm, "  "));
+
+  await change(
+    "Cilium's BGP config says the nodes are AS 64600 while the agent writes 64555: reported as a mismatch",
+    ["apply", "-f", ciliumPolicyFile],
+    () => kube.control.create("ciliumbgppeeringpolicies", ciliumPolicy),
+  );
+
   step("A LoadBalancer Service labelled homelab/public-service=true gets 10.96.0.10");
   let pass = nextPass();
   kube.control.createService({ namespace: "apps", name: "web", labels: { "homelab/public-service": "true" }, ports: [443], ingress: ["10.96.0.10"] });
@@ -189,7 +217,11 @@ function describePass(p: PassReport): string {
   }
   const applies = [a.frrReconfigured ? "FRR reconfigured once" : "", a.aliasesReloaded ? "aliases reloaded once" : "", a.filterApplied ? "filter applied once" : ""].filter(Boolean);
   // Every pass re-reports what it still refuses (level-triggered); the demo prints each only once.
-  const refused = (p.desired?.problems ?? []).map((x) => `refused ${x.object}: ${x.message}`);
+  const refused = [
+    ...(p.desired?.problems ?? []).map((x) => `refused ${x.object}: ${x.message}`),
+    ...(p.mismatches ?? []).map((m) => `BGP config mismatch on ${m.node}: ${mismatchMessage(m)}`),
+    ...(p.sessionEvents ?? []).map((e) => `${e.reason} on ${e.node}: ${e.message}`),
+  ];
   const held = (p.desired?.held ?? []).map((h) => `${h.key} kept (${h.reason})`);
   const notes = [...refused, ...held].filter((n) => !announced.has(n));
   for (const n of notes) announced.add(n);

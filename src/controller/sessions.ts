@@ -88,7 +88,7 @@ export function observeSessions(prev: SessionMemory, owned: readonly OwnedPeer[]
     const wasUp = known ? known.state === ESTABLISHED : false;
     const where = `OPNsense's BGP session with ${peer.address}`;
     if (up && !wasUp && (known || prev.baselineTaken))
-      events.push({ node: peer.node, type: "Normal", reason: "BGPSessionEstablished", message: `${where} is Established${frr && frr.prefixesReceived > 0 ? ` (${frr.prefixesReceived} prefixes)` : ""}` });
+      events.push({ node: peer.node, type: "Normal", reason: "BGPSessionEstablished", message: `${where} is Established${frr && frr.prefixesReceived > 0 ? ` (prefixes received: ${frr.prefixesReceived})` : ""}` });
     if (!up && wasUp) events.push({ node: peer.node, type: "Warning", reason: "BGPSessionDown", message: `${where} went down (FRR state ${state})` });
 
     const changed = !known || known.state !== state;

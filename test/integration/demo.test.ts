@@ -11,7 +11,10 @@ describe("npm run demo", () => {
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
     expect(code).toBe(0);
-    expect(out.match(/"msg":"sync complete"/g)?.length).toBe(6);
+    expect(out.match(/"msg":"sync complete"/g)?.length).toBe(8);
+    // Sessions as the agent sees them, and a deliberate AS mismatch with Cilium.
+    expect(out).toMatch(/worker-2\s+10\.0\.20\.12\s+64555\s+Established/);
+    expect(out).toContain("BGP config mismatch on worker-2: local AS differs: Cilium 64600 (CiliumBGPPeeringPolicy opnsense); agent: remote AS 64555 (BGP_REMOTE_ASN)");
     // The takeover attempt is refused, and the agent's inbound filter is shown.
     expect(out).toContain("refused worker-3: annotation opnsense-bgp-agent/address=10.0.20.12 is the InternalIP of node worker-2");
     expect(out).toMatch(/opnsense-bgp-agent-in\s+10\s+permit\s+10\.96\.0\.0\/24 le 32/);

@@ -47,7 +47,7 @@ describe("BGP session status", () => {
     expect(await metric("opnsense_bgp_agent_bgp_sessions_known")).toBe(1);
     // The neighbors were created after the first reading, so coming up is news.
     await waitFor(() => on("worker-1", "BGPSessionEstablished").length === 1, "BGPSessionEstablished");
-    expect(on("worker-1", "BGPSessionEstablished")[0]).toMatchObject({ type: "Normal", message: "OPNsense's BGP session with 10.0.20.11 is Established (2 prefixes)" });
+    expect(on("worker-1", "BGPSessionEstablished")[0]).toMatchObject({ type: "Normal", message: "OPNsense's BGP session with 10.0.20.11 is Established (prefixes received: 2)" });
     expect(w.logs.withMsg("BGP session established").at(-1)).toMatchObject({ node: "worker-1", address: "10.0.20.11", prefixes: 2 });
 
     const json = await get("/status");

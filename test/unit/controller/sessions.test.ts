@@ -41,7 +41,7 @@ describe("observeSessions", () => {
     const steady = observeSessions(down.memory, owned(1, 2, 3), REMOVED, T0 + 2000, WARN);
     expect(steady.events).toEqual([]);
     const back = observeSessions(steady.memory, owned(1, 2, 3), UP, T0 + 3000, WARN);
-    expect(back.events).toEqual([{ node: "worker-2", type: "Normal", reason: "BGPSessionEstablished", message: "OPNsense's BGP session with 10.0.20.12 is Established (2 prefixes)" }]);
+    expect(back.events).toEqual([{ node: "worker-2", type: "Normal", reason: "BGPSessionEstablished", message: "OPNsense's BGP session with 10.0.20.12 is Established (prefixes received: 2)" }]);
   });
 
   test("after the baseline, a new node's session coming up is an Event; one that never came up raises no BGPSessionDown", () => {
