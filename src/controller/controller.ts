@@ -25,7 +25,7 @@ import { makeOwner, ownedNeighborsByKey } from "../plan/ownership.ts";
 import { createGraceTracker } from "./removal-grace.ts";
 import { PreflightError, routerStateProblems } from "../opnsense/index.ts";
 import { interfaceSettings } from "./interface-settings.ts";
-import { ciliumMismatches, MISMATCH_KINDS, resolveRemoteAsn, type Mismatch } from "../desired/cilium-check.ts";
+import { ciliumMismatches, MISMATCH_KINDS, mismatchMessage, resolveRemoteAsn, type Mismatch } from "../desired/cilium-check.ts";
 import type { PassSettings } from "../desired/pass-config.ts";
 import { NO_CILIUM, selectorString } from "../cluster/cilium.ts";
 import type { ClusterView } from "../cluster/types.ts";
@@ -101,6 +101,9 @@ function routerAddresses(config: Config, bgp: { readonly routerId: string | null
   if (ip !== null) out.push(ip.address);
   return out;
 }
+
+/** Mismatches that keep a session from coming up (timers and graceful restart do not). */
+const SESSION_BLOCKING: ReadonlySet<string> = new Set(["local-as", "peer-as", "peer-address", "not-peered-by-cilium"]);
 
 export function createController(opts: ControllerOptions): Controller {
   const { config, router, cluster, logger, metrics } = opts;
@@ -342,6 +345,7 @@ export function createController(opts: ControllerOptions): Controller {
         router: { asNumber: snapshot.bgp.asNumber, graceful: snapshot.bgp.graceful ?? null, addresses: facts.routerAddresses },
       });
       reportMismatches(mismatches);
+      passMismatches = mismatches;
       const sessions = await followSessions(snapshot, want);
       for (const p of want.problems) logger.warn({ [p.kind]: p.object, error: p.message }, "input problem; object skipped");
       for (const h of want.held) logger.info({ key: h.key, address: h.address, reason: h.reason }, "neighbor kept although no node asks for it");
@@ -532,6 +536,9 @@ export function createController(opts: ControllerOptions): Controller {
       : { observedAt: new Date(now).toISOString(), sessions: "unknown", reason: unavailable ?? "not read", nodes: [] };
   }
 
+  /** This pass's Cilium mismatches: a session that stays down is most often one of them. */
+  let passMismatches: readonly Mismatch[] = [];
+
   async function causesOf(d: DownTooLong, snapshot: RouterSnapshot, want: DesiredState): Promise<string[]> {
     const ruleDescription = want.rules.find((r) => r.key === BGP_RULE_KEY)?.spec.description;
     const table = snapshot.aliasTablesRunning?.get(nodeAliasName(config.ownerId));
@@ -551,6 +558,7 @@ export function createController(opts: ControllerOptions): Controller {
       bgpRulePresent: snapshot.rules.some((r) => r.enabled && r.description === ruleDescription),
       addressInNodeTable: table ? table.includes(d.address) : null,
       updateSource: us ? { interface: us, networks } : null,
+      configMismatches: passMismatches.filter((m) => m.node === d.node && SESSION_BLOCKING.has(m.kind)).map(mismatchMessage),
     });
   }
 

@@ -138,6 +138,8 @@ export type DownFacts = {
   readonly addressInNodeTable: boolean | null;
   /** BGP_UPDATE_SOURCE and the networks of its pf table `__<if>_network` (null: unknown). */
   readonly updateSource: { readonly interface: string; readonly networks: readonly string[] | null } | null;
+  /** Cilium mismatches of this node that keep a session down (AS, peer address, not peered by Cilium). */
+  readonly configMismatches?: readonly string[];
 };
 
 function contains(network: string, address: string): boolean {
@@ -148,7 +150,7 @@ function contains(network: string, address: string): boolean {
 
 /** The likely causes, most specific first; always at least one sentence. */
 export function downCauses(f: DownFacts): string[] {
-  const out: string[] = [];
+  const out: string[] = [...(f.configMismatches ?? [])];
   if (f.firewallSuspended) out.push("firewall changes are suspended after a lockout undo, so the TCP 179 rule may be missing (see /readyz)");
   else if (!f.bgpRulePresent) out.push("the TCP 179 pass rule for the nodes is not in place yet");
   if (f.addressInNodeTable === false) out.push(`${f.address} is not in pf's node table yet (aliases not reloaded)`);

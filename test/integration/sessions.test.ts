@@ -92,6 +92,24 @@ describe("BGP session status", () => {
     expect(w.logs.withMsg("BGP session down too long")[0]).toMatchObject({ node: "worker-3", state: "Active", causes: [expect.stringContaining("update-source lan")] });
   });
 
+  it("a session down past SESSION_DOWN_WARN names a Cilium AS mismatch first", async () => {
+    w = await startWorld({ agent: false });
+    w.addWorker("worker-1", "10.0.20.11");
+    w.kube.control.create("ciliumbgppeeringpolicies", {
+      apiVersion: "cilium.io/v2alpha1",
+      kind: "CiliumBGPPeeringPolicy",
+      metadata: { name: "opnsense" },
+      spec: { nodeSelector: { matchLabels: { "homelab/role": "worker" } }, virtualRouters: [{ localASN: 64600, neighbors: [{ peerAddress: "10.0.20.1/32", peerASN: 64555 }] }] },
+    });
+    await w.startAgent({ SESSION_DOWN_WARN: "1s" });
+    await w.settle(() => w.sim.control.running().frr.neighbors.length === 1, "neighbor running");
+    await pass();
+    await waitFor(() => on("worker-1", "BGPSessionDownTooLong").length === 1, "BGPSessionDownTooLong", 5000);
+    expect(on("worker-1", "BGPSessionDownTooLong")[0]?.message).toContain(
+      "likely: local AS differs: Cilium 64600 (CiliumBGPPeeringPolicy opnsense); agent: remote AS 64555 (BGP_REMOTE_ASN)",
+    );
+  });
+
   it("without the diagnostics endpoint: one log line naming the privilege, passes still succeed, no session fields", async () => {
     w = await startWorld({ agent: false });
     // os-frr guards diagnostics with the same ACL as everything under api/quagga/ (page-routing),
