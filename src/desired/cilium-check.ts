@@ -166,7 +166,7 @@ export function ciliumMismatches(input: CheckInput): Mismatch[] {
             out.push({
               node: node.name,
               kind: "timers",
-              what: "hold/keepalive timers",
+              what: "hold/keepalive timer setting",
               cilium: `hold ${s.hold ?? CILIUM_DEFAULT.hold}s keepalive ${s.keepalive ?? CILIUM_DEFAULT.keepalive}s (${s.from})`,
               agent: `hold ${config.bgp.holddown}s keepalive ${config.bgp.keepalive}s (BGP_HOLDDOWN/BGP_KEEPALIVE)`,
               hint: "the session negotiates the smaller hold time; set both sides alike",
