@@ -335,6 +335,7 @@ describe("cilium.io CRDs", () => {
     expect(group.preferredVersion.version).toBe("v2");
     const v2alpha1 = (await (await fetch(`${fake.url}/apis/cilium.io/v2alpha1`)).json()) as { resources: { name: string; namespaced: boolean }[] };
     expect(v2alpha1.resources.filter((r) => !r.name.includes("/")).map((r) => r.name).sort()).toEqual([
+      "ciliumbgpadvertisements",
       "ciliumbgpclusterconfigs",
       "ciliumbgppeerconfigs",
       "ciliumbgppeeringpolicies",
