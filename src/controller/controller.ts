@@ -3,21 +3,20 @@ import { applyPlan, type ApplyResult, type FirewallAction } from "../apply/apply
 import { errorKind, errorMessage, isFatal } from "../apply/errors.ts";
 import type { Config } from "../config/types.ts";
 import { computeDesired } from "../desired/index.ts";
-import type { Capabilities, Neighbor, RouterSnapshot } from "../domain/types.ts";
+import type { Capabilities, Neighbor } from "../domain/types.ts";
 import { computePlan } from "../plan/index.ts";
 import type { Metrics } from "../server/metrics.ts";
 import type { HealthSource } from "../server/http.ts";
-import type { StatusSource, StatusView } from "../server/status.ts";
+import type { StatusSource } from "../server/status.ts";
 import type { NodeEvent } from "../cluster/events.ts";
-import { NO_SESSIONS_SEEN, downCauses, observeSessions, type DownTooLong, type SessionMemory, type SessionObservation } from "./sessions.ts";
-import { nodeOfKey } from "./node-events.ts";
+import { createSessionFollower } from "./session-follower.ts";
 import type { ClusterSource, Router, SuspensionStore } from "./ports.ts";
-import { NOT_SUSPENDED, encodeSuspension, reconcileSuspension, suspend, type SuspensionState } from "./suspension.ts";
+import { createSuspensionKeeper } from "./suspension-keeper.ts";
+import { createChangeNotices } from "./change-notices.ts";
 import { passResult, summaryFields } from "./summary.ts";
 import type { DesiredState, RouterFacts } from "../desired/types.ts";
 import type { Plan } from "../plan/types.ts";
-import { aliasNames, categoryName, nodeAliasName } from "../domain/names.ts";
-import { BGP_RULE_KEY } from "../desired/bgp-firewall.ts";
+import { aliasNames, categoryName } from "../domain/names.ts";
 import { neighborKey } from "../domain/ownership.ts";
 import { parseIp } from "../domain/net.ts";
 import { checkClusterClaim } from "../plan/cluster-claim.ts";
@@ -25,8 +24,7 @@ import { makeOwner, ownedNeighborsByKey } from "../plan/ownership.ts";
 import { createGraceTracker } from "./removal-grace.ts";
 import { PreflightError, routerStateProblems } from "../opnsense/index.ts";
 import { interfaceSettings } from "./interface-settings.ts";
-import { ciliumMismatches, MISMATCH_KINDS, mismatchMessage, resolveRemoteAsn, type Mismatch } from "../desired/cilium-check.ts";
-import type { PassSettings } from "../desired/pass-config.ts";
+import { ciliumMismatches, resolveRemoteAsn, type Mismatch } from "../desired/cilium-check.ts";
 import { NO_CILIUM, selectorString } from "../cluster/cilium.ts";
 import type { ClusterView } from "../cluster/types.ts";
 import { addRateLimit, addTrigger, appliedSomething, gateDelay, passStartDelay, type ApplyGate, type QueuedPass } from "./schedule.ts";
@@ -102,9 +100,6 @@ function routerAddresses(config: Config, bgp: { readonly routerId: string | null
   return out;
 }
 
-/** Mismatches that keep a session from coming up (timers and graceful restart do not). */
-const SESSION_BLOCKING: ReadonlySet<string> = new Set(["local-as", "peer-as", "peer-address", "not-peered-by-cilium"]);
-
 export function createController(opts: ControllerOptions): Controller {
   const { config, router, cluster, logger, metrics } = opts;
   const isLeader = opts.isLeader ?? (() => true);
@@ -120,8 +115,7 @@ export function createController(opts: ControllerOptions): Controller {
   let stopped = false;
   let failures = 0;
   let firstPassSinceStart = true;
-  let suspension: SuspensionState = NOT_SUSPENDED;
-  const store = opts.suspensionStore ?? null;
+  const suspension = createSuspensionKeeper({ store: opts.suspensionStore ?? null, logger, metrics });
   let firewallPending: FirewallAction | null = null;
   let frrPending = false;
   const startedAt = Date.now();
@@ -136,17 +130,8 @@ export function createController(opts: ControllerOptions): Controller {
   /** End of the last pass that reconfigured FRR or applied the firewall (MIN_APPLY_INTERVAL). */
   let lastApplyAt: number | null = null;
   const gate = (): ApplyGate => ({ lastApplyAt, minApplyIntervalMs: config.safety.minApplyIntervalMs });
-  let sessionMemory: SessionMemory = NO_SESSIONS_SEEN;
-  let sessionView: StatusView = { observedAt: null, sessions: "unknown", reason: "no pass has read the sessions yet", nodes: [] };
-  /** The diagnostics endpoint failed and that was logged; said once until it answers again. */
-  let sessionsUnavailable = false;
-  let sessionTimer: NodeJS.Timeout | null = null;
-  /** Nodes with per-node session series, so a node that is gone loses its label set. */
-  let sessionSeries = new Set<string>();
-  /** Mismatches logged already (one warning when one appears, one info line when it is gone). */
-  let knownMismatches = new Map<string, Mismatch>();
-  /** The last pass's effective settings, to log them at the first pass and whenever they change. */
-  let lastSettings: string | null = null;
+  const sessions = createSessionFollower({ config, router, logger, metrics, scheduleAt: (reason, delayMs) => schedule(reason, false, delayMs) });
+  const notices = createChangeNotices({ config, logger, metrics });
 
   /** Nodes Cilium's BGP configs select (also outside NODE_SELECTOR): one LIST per distinct selector. */
   async function withCiliumNodes(view: ClusterView): Promise<ClusterView> {
@@ -154,89 +139,6 @@ export function createController(opts: ControllerOptions): Controller {
     if (bgp.length === 0 || !cluster.nodesSelectedBy || !view.cilium) return view;
     const selectedNodes = await cluster.nodesSelectedBy(bgp.map((c) => selectorString(c.nodeSelector)));
     return { ...view, cilium: { ...view.cilium, selectedNodes } };
-  }
-
-  function reportMismatches(mismatches: readonly Mismatch[]): void {
-    const next = new Map<string, Mismatch>(mismatches.map((m) => [`${m.node}\u0000${m.kind}\u0000${m.cilium}\u0000${m.agent ?? m.router ?? ""}`, m] as const));
-    for (const [key, m] of next) {
-      if (knownMismatches.has(key)) continue;
-      logger.warn(
-        { node: m.node, kind: m.kind, what: m.what, cilium: m.cilium, ...(m.agent !== undefined ? { agent: m.agent } : {}), ...(m.router !== undefined ? { router: m.router } : {}), hint: m.hint },
-        "BGP config mismatch",
-      );
-    }
-    for (const [key, m] of knownMismatches) if (!next.has(key)) logger.info({ node: m.node, kind: m.kind, what: m.what }, "BGP config mismatch resolved");
-    knownMismatches = next;
-    for (const kind of MISMATCH_KINDS) metrics.bgpConfigMismatches.set({ kind }, mismatches.filter((m) => m.kind === kind).length);
-  }
-
-  /** The settings the cluster decides (pools, accepted prefixes, the nodes' AS): logged at the first pass and on change. */
-  function noteSettings(s: PassSettings, routerAs: number | null): void {
-    const filtering = s.accept.prefixes.length > 0;
-    metrics.routeFilter.set(filtering ? 1 : 0);
-    const asn = s.remoteAsn.asn;
-    const fields = {
-      routerAs,
-      remoteAsn: asn,
-      remoteAsnFrom: s.remoteAsn.from,
-      peering: routerAs === null || asn === null ? "unknown" : routerAs === asn ? "iBGP" : "eBGP",
-      ciliumPools: config.ciliumPools === "off" ? "off" : s.lb.pools,
-      ...(s.lb.disabledPools.length > 0 ? { disabledPools: s.lb.disabledPools } : {}),
-      lbPrefixes: s.lb.prefixes,
-      acceptPrefixes: s.accept.prefixes,
-      acceptPrefixesFrom: s.accept.from,
-    };
-    const key = JSON.stringify(fields);
-    if (key === lastSettings) return;
-    const first = lastSettings === null;
-    const wasFiltering = lastSettings !== null && (JSON.parse(lastSettings) as { acceptPrefixes: unknown[] }).acceptPrefixes.length > 0;
-    lastSettings = key;
-    logger.info(fields, first ? "BGP settings in effect" : "BGP settings changed");
-    if (!filtering && (first || wasFiltering))
-      logger.warn(
-        { acceptPrefixesFrom: s.accept.from },
-        "BGP route filtering is OFF: neither BGP_ACCEPT_PREFIXES, LB_ADDRESSES nor a Cilium pool gives prefixes, so every peered node may announce any prefix (a default route, the LAN) and OPNsense installs it; set LB_ADDRESSES to the LB pool",
-      );
-  }
-
-  function setSuspension(next: SuspensionState): void {
-    suspension = next;
-    metrics.firewallSuspended.set(next.current ? 1 : 0);
-  }
-
-  /** Follow the Lease annotation: loaded after a restart, cleared by the operator, or still to be written. */
-  async function refreshSuspension(): Promise<void> {
-    if (!store) return;
-    let stored: string | null;
-    try {
-      stored = await store.read();
-    } catch (err) {
-      logger.warn({ where: store.location, error: errorMessage(err) }, "could not read the firewall suspension; keeping the current state");
-      return;
-    }
-    const { state, change } = reconcileSuspension(suspension, stored);
-    setSuspension(state);
-    const s = state.current;
-    if (change === "loaded" && s)
-      logger.warn({ where: store.location, suspendedSince: s.since, reason: s.reason, rules: s.rules, clear: store.clearCommand }, "firewall changes are suspended by an earlier lockout undo; no firewall writes until the annotation is removed");
-    if (change === "cleared") logger.info({ where: store.location }, "firewall suspension cleared by the operator; resuming firewall changes");
-    if (change === "persist") await persistSuspension();
-  }
-
-  async function persistSuspension(): Promise<void> {
-    const s = suspension.current;
-    if (!s) return;
-    if (!store) {
-      logger.warn({ suspendedSince: s.since, rules: s.rules }, "firewall suspension is kept in memory only (no Lease: LEADER_ELECTION=false); it will not survive a restart, which would repeat the change");
-      return;
-    }
-    try {
-      await store.write(encodeSuspension(s));
-      suspension = { current: s, persisted: true };
-      logger.info({ where: store.location, suspendedSince: s.since, rules: s.rules, clear: store.clearCommand }, "firewall suspension recorded; it survives restarts until the annotation is removed");
-    } catch (err) {
-      logger.error({ where: store.location, error: errorMessage(err) }, "could not record the firewall suspension; retrying on the next pass");
-    }
   }
 
   function schedule(reason: string, fresh: boolean, delayMs: number): void {
@@ -311,7 +213,7 @@ export function createController(opts: ControllerOptions): Controller {
             "this OPNsense has no state type in its filter API (24.x): asymmetric LB_CLIENT_NETWORKS entries cannot get sloppy rules and are skipped; upgrade to 25.1 or later",
           );
       }
-      await refreshSuspension();
+      await suspension.refresh();
       const listed = fresh ? await cluster.listFresh() : cluster.view();
       const asn = resolveRemoteAsn(config, listed);
       if (!asn.ok) throw new RemoteAsnError(asn.message);
@@ -334,7 +236,7 @@ export function createController(opts: ControllerOptions): Controller {
       const facts = { ...routerFacts(snapshot.neighbors, view.nodes.map((n) => n.name), claim.claim), routerAddresses: routerAddresses(config, snapshot.bgp) };
       const want: DesiredState = computeDesired(view, config, caps, facts);
       desired = want;
-      noteSettings(want.settings, snapshot.bgp.asNumber);
+      notices.settings(want.settings, snapshot.bgp.asNumber);
       mismatches = ciliumMismatches({
         config: want.settings.config,
         remoteAsn: asn.asn,
@@ -344,9 +246,8 @@ export function createController(opts: ControllerOptions): Controller {
         cilium: view.cilium ?? NO_CILIUM,
         router: { asNumber: snapshot.bgp.asNumber, graceful: snapshot.bgp.graceful ?? null, addresses: facts.routerAddresses },
       });
-      reportMismatches(mismatches);
-      passMismatches = mismatches;
-      const sessions = await followSessions(snapshot, want);
+      notices.mismatches(mismatches);
+      const seen = await sessions.follow({ snapshot, desired: want, mismatches, firewallSuspended: suspension.current() !== null });
       for (const p of want.problems) logger.warn({ [p.kind]: p.object, error: p.message }, "input problem; object skipped");
       for (const h of want.held) logger.info({ key: h.key, address: h.address, reason: h.reason }, "neighbor kept although no node asks for it");
       blocked = want.deletionGuard?.message ?? null;
@@ -371,7 +272,7 @@ export function createController(opts: ControllerOptions): Controller {
         logger,
         dryRun: config.dryRun,
         categoryName: want.categoryName,
-        firewallSuspended: suspension.current !== null,
+        firewallSuspended: suspension.current() !== null,
         firewallPending,
         frrPending,
         ...(opts.reachability ? { reachability: opts.reachability } : {}),
@@ -385,15 +286,14 @@ export function createController(opts: ControllerOptions): Controller {
       frrPending = outcome.frrPending;
       if (frrPending) logger.warn({}, "BGP neighbors are saved but FRR was not reconfigured yet; the next pass does it");
       if (firewallPending) logger.warn({ action: firewallPending }, "firewall changes are saved but not applied yet; the next pass applies them");
-      if (outcome.lockout) {
-        setSuspension(suspend(new Date(), outcome.lockout.detail, outcome.lockout.rules));
-        await persistSuspension();
-      } else if (suspension.current)
+      const suspendedBefore = suspension.current();
+      if (outcome.lockout) await suspension.suspendNow(outcome.lockout.detail, outcome.lockout.rules);
+      else if (suspendedBefore)
         logger.error(
-          { suspendedSince: suspension.current.since, rules: suspension.current.rules, clear: store?.clearCommand ?? "restart the agent" },
+          { suspendedSince: suspendedBefore.since, rules: suspendedBefore.rules, clear: suspension.clearHint },
           "firewall changes are suspended after a lockout undo; fix the rule settings, then clear the suspension",
         );
-      const suspended = suspension.current !== null;
+      const suspended = suspension.current() !== null;
       // While suspended, new nodes get neighbors but no firewall access: never call that a success.
       const result = suspended && passResult(outcome) === "success" ? "partial" : passResult(outcome);
       const fields = {
@@ -401,7 +301,7 @@ export function createController(opts: ControllerOptions): Controller {
         result,
         ...(suspended ? { firewallSuspended: true } : {}),
         ...held,
-        ...(sessions.counts ? { sessions: sessions.counts } : {}),
+        ...(seen.counts ? { sessions: seen.counts } : {}),
       };
       if (outcome.aborted) {
         routerHealthy = false;
@@ -427,7 +327,7 @@ export function createController(opts: ControllerOptions): Controller {
         error: outcome.aborted,
         ...held,
         ...(suspended ? { firewallSuspended: true } : {}),
-        sessionEvents: sessions.events,
+        sessionEvents: seen.events,
         mismatches,
       });
     } catch (err) {
@@ -446,120 +346,6 @@ export function createController(opts: ControllerOptions): Controller {
     } finally {
       endTimer();
     }
-  }
-
-  /**
-   * Session status of the agent's neighbors from the summary read with the snapshot: metrics,
-   * /status, log lines and Events on a change; for a session down past SESSION_DOWN_WARN, the
-   * causes the agent can see (one extra read, of the update-source network, only then).
-   */
-  async function followSessions(snapshot: RouterSnapshot, want: DesiredState): Promise<{ counts: SessionObservation["counts"]; events: NodeEvent[] }> {
-    const read = snapshot.bgpSessions;
-    const now = Date.now();
-    if (!read.ok) {
-      if (!sessionsUnavailable)
-        logger.warn(
-          { privilege: read.privilege ?? undefined, error: read.reason },
-          read.privilege
-            ? `BGP session status unavailable: the API user lacks the privilege ${read.privilege}; passes go on without session data`
-            : "BGP session status unavailable; passes go on without session data",
-        );
-      sessionsUnavailable = true;
-    } else if (sessionsUnavailable) {
-      logger.info({}, "BGP session status readable again");
-      sessionsUnavailable = false;
-    }
-    const nodeByKey = new Map(want.neighbors.map((n) => [n.key, n.node]));
-    const { unique } = ownedNeighborsByKey(snapshot.neighbors, makeOwner(config.ownerId, "", []));
-    const owned = [...unique].filter(([, n]) => n.enabled).map(([key, n]) => ({ node: nodeByKey.get(key) ?? nodeOfKey(key), address: n.address, remoteAs: n.remoteAs }));
-    const obs = observeSessions(sessionMemory, owned, read, now, config.sessionDownWarnMs);
-    sessionMemory = obs.memory;
-    publishSessions(obs, read.ok ? null : read.reason, now);
-    const events = [...obs.events];
-    for (const e of obs.events) {
-      const s = obs.sessions?.find((x) => x.node === e.node);
-      if (e.reason === "BGPSessionEstablished") logger.info({ node: e.node, address: s?.address, prefixes: s?.prefixesReceived }, "BGP session established");
-      else logger.warn({ node: e.node, address: s?.address, state: s?.state }, "BGP session down");
-    }
-    for (const d of obs.downTooLong) {
-      const causes = await causesOf(d, snapshot, want);
-      logger.warn({ node: d.node, address: d.address, state: d.state, downForMs: d.downForMs, causes }, "BGP session down too long");
-      events.push({
-        node: d.node,
-        type: "Warning",
-        reason: "BGPSessionDownTooLong",
-        message: `OPNsense's BGP session with ${d.address} has been down for ${Math.round(d.downForMs / 1000)}s (state ${d.state}); likely: ${causes.join("; ")}`,
-      });
-    }
-    if (sessionTimer) clearTimeout(sessionTimer);
-    sessionTimer = null;
-    if (obs.nextWarnAt !== null && !stopped) {
-      sessionTimer = setTimeout(() => {
-        sessionTimer = null;
-        schedule("BGP session down check", false, 0);
-      }, obs.nextWarnAt - now + 10);
-    }
-    return { counts: obs.counts, events };
-  }
-
-  function publishSessions(obs: SessionObservation, unavailable: string | null, now: number): void {
-    metrics.sessionsKnown.set(obs.sessions ? 1 : 0);
-    const current = new Set((obs.sessions ?? []).map((s) => s.node));
-    // Stale per-node numbers are worse than none: an alert on them would describe the past.
-    for (const node of sessionSeries) {
-      if (current.has(node)) continue;
-      metrics.sessionUp.remove({ node });
-      metrics.prefixesReceived.remove({ node });
-      metrics.prefixesAccepted.remove({ node });
-    }
-    sessionSeries = current;
-    for (const s of obs.sessions ?? []) {
-      metrics.sessionUp.set({ node: s.node }, s.established ? 1 : 0);
-      metrics.prefixesReceived.set({ node: s.node }, s.prefixesReceived);
-      metrics.prefixesAccepted.set({ node: s.node }, s.prefixesAccepted);
-    }
-    sessionView = obs.sessions
-      ? {
-          observedAt: new Date(now).toISOString(),
-          sessions: "known",
-          nodes: obs.sessions.map((s) => ({
-            node: s.node,
-            address: s.address,
-            remoteAs: s.remoteAs,
-            state: s.state,
-            uptimeSeconds: Math.floor(s.uptimeMs / 1000),
-            prefixesReceived: s.prefixesReceived,
-            prefixesAccepted: s.prefixesAccepted,
-            lastChange: new Date(s.lastChangeAt).toISOString(),
-          })),
-        }
-      : { observedAt: new Date(now).toISOString(), sessions: "unknown", reason: unavailable ?? "not read", nodes: [] };
-  }
-
-  /** This pass's Cilium mismatches: a session that stays down is most often one of them. */
-  let passMismatches: readonly Mismatch[] = [];
-
-  async function causesOf(d: DownTooLong, snapshot: RouterSnapshot, want: DesiredState): Promise<string[]> {
-    const ruleDescription = want.rules.find((r) => r.key === BGP_RULE_KEY)?.spec.description;
-    const table = snapshot.aliasTablesRunning?.get(nodeAliasName(config.ownerId));
-    const us = config.bgp.updateSource;
-    let networks: string[] | null = null;
-    if (us) {
-      try {
-        networks = await router.readPfTable(`__${us}_network`);
-      } catch (err) {
-        logger.debug({ table: `__${us}_network`, error: errorMessage(err) }, "could not read the update-source network");
-      }
-    }
-    return downCauses({
-      address: d.address,
-      state: d.state,
-      firewallSuspended: suspension.current !== null,
-      bgpRulePresent: snapshot.rules.some((r) => r.enabled && r.description === ruleDescription),
-      addressInNodeTable: table ? table.includes(d.address) : null,
-      updateSource: us ? { interface: us, networks } : null,
-      configMismatches: passMismatches.filter((m) => m.node === d.node && SESSION_BLOCKING.has(m.kind)).map(mismatchMessage),
-    });
   }
 
   /** What the desired state needs from the router, and the removal-grace clock. */
@@ -628,7 +414,8 @@ export function createController(opts: ControllerOptions): Controller {
     },
     async stop() {
       stopped = true;
-      for (const t of [debounceTimer, retryTimer, graceTimer, sessionTimer]) if (t) clearTimeout(t);
+      for (const t of [debounceTimer, retryTimer, graceTimer]) if (t) clearTimeout(t);
+      sessions.stop();
       if (resyncTimer) clearInterval(resyncTimer);
       debounceTimer = retryTimer = resyncTimer = null;
       queued = null;
@@ -640,7 +427,7 @@ export function createController(opts: ControllerOptions): Controller {
         else await new Promise((r) => setTimeout(r, 10));
       }
     },
-    status: () => sessionView,
+    status: () => sessions.view(),
     live() {
       const since = lastAttemptAt ?? startedAt;
       const limit = 3 * config.syncIntervalMs + 60_000;
@@ -651,11 +438,11 @@ export function createController(opts: ControllerOptions): Controller {
     },
     ready() {
       if (!isLeader()) return { ok: true, detail: "standby: another replica holds the leader lease" };
-      const s = suspension.current;
+      const s = suspension.current();
       if (s)
         return {
           ok: false,
-          detail: `firewall changes suspended${s.since ? ` since ${s.since}` : ""} after a lockout undo (${s.reason}${s.rules.length ? `; rules: ${s.rules.join(", ")}` : ""}); fix the rule settings, then ${store ? `clear it: ${store.clearCommand}` : "restart the agent"}`,
+          detail: `firewall changes suspended${s.since ? ` since ${s.since}` : ""} after a lockout undo (${s.reason}${s.rules.length ? `; rules: ${s.rules.join(", ")}` : ""}); fix the rule settings, then ${suspension.clearHint}`,
         };
       if (blocked !== null) return { ok: false, detail: blocked };
       if (lastSuccessAt === null) return { ok: false, detail: lastError ? `no successful sync yet: ${lastError}` : "no successful sync yet" };
