@@ -27,7 +27,8 @@ import { interfaceSettings } from "./interface-settings.ts";
 import { ciliumMismatches, resolveRemoteAsn, type Mismatch } from "../desired/cilium-check.ts";
 import { NO_CILIUM, selectorString } from "../cluster/cilium.ts";
 import type { ClusterView } from "../cluster/types.ts";
-import { addRateLimit, addTrigger, appliedSomething, gateDelay, passStartDelay, type ApplyGate, type QueuedPass } from "./schedule.ts";
+import { appliedSomething, type QueuedPass } from "./schedule.ts";
+import { createScheduler } from "./scheduler.ts";
 
 export type ControllerOptions = {
   readonly config: Config;
@@ -107,13 +108,6 @@ export function createController(opts: ControllerOptions): Controller {
   const backoffMax = opts.retryBackoffMs?.max ?? config.syncIntervalMs;
 
   let caps: Capabilities | null = null;
-  let running: Promise<PassReport> | null = null;
-  let queued: QueuedPass | null = null;
-  let debounceTimer: NodeJS.Timeout | null = null;
-  let retryTimer: NodeJS.Timeout | null = null;
-  let resyncTimer: NodeJS.Timeout | null = null;
-  let stopped = false;
-  let failures = 0;
   let firstPassSinceStart = true;
   const suspension = createSuspensionKeeper({ store: opts.suspensionStore ?? null, logger, metrics });
   let firewallPending: FirewallAction | null = null;
@@ -126,11 +120,16 @@ export function createController(opts: ControllerOptions): Controller {
   /** Why the last pass refused to delete or to write at all; readiness fails while set. */
   let blocked: string | null = null;
   const grace = createGraceTracker(config.safety.removalGraceMs);
-  let graceTimer: NodeJS.Timeout | null = null;
-  /** End of the last pass that reconfigured FRR or applied the firewall (MIN_APPLY_INTERVAL). */
-  let lastApplyAt: number | null = null;
-  const gate = (): ApplyGate => ({ lastApplyAt, minApplyIntervalMs: config.safety.minApplyIntervalMs });
-  const sessions = createSessionFollower({ config, router, logger, metrics, scheduleAt: (reason, delayMs) => schedule(reason, false, delayMs) });
+  const scheduler = createScheduler<PassReport>({
+    debounceMs: config.debounceMs,
+    syncIntervalMs: config.syncIntervalMs,
+    minApplyIntervalMs: config.safety.minApplyIntervalMs,
+    backoff: { initial: backoffInitial, max: backoffMax },
+    logger,
+    metrics,
+    run: (trigger, fresh, q) => pass(trigger, fresh, q),
+  });
+  const sessions = createSessionFollower({ config, router, logger, metrics, wakeUp: (reason, delayMs) => scheduler.wakeUp(reason, delayMs) });
   const notices = createChangeNotices({ config, logger, metrics });
 
   /** Nodes Cilium's BGP configs select (also outside NODE_SELECTOR): one LIST per distinct selector. */
@@ -139,52 +138,6 @@ export function createController(opts: ControllerOptions): Controller {
     if (bgp.length === 0 || !cluster.nodesSelectedBy || !view.cilium) return view;
     const selectedNodes = await cluster.nodesSelectedBy(bgp.map((c) => selectorString(c.nodeSelector)));
     return { ...view, cilium: { ...view.cilium, selectedNodes } };
-  }
-
-  function schedule(reason: string, fresh: boolean, delayMs: number): void {
-    if (stopped) return;
-    queued = addTrigger(queued, reason, fresh, gateDelay(Date.now(), gate()) > 0);
-    arm(delayMs);
-  }
-
-  /** Start the timer for the queued pass (unless one runs): the later of `requestedMs` and the apply gate. */
-  function arm(requestedMs: number): void {
-    if (debounceTimer || !queued || stopped) return;
-    const now = Date.now();
-    const { delayMs, rateLimitedMs } = passStartDelay(now, requestedMs, gate());
-    if (rateLimitedMs > 0) {
-      queued = addRateLimit(queued, rateLimitedMs);
-      metrics.rateLimited.inc();
-      metrics.rateLimitedSeconds.inc(rateLimitedMs / 1000);
-      logger.info(
-        { trigger: [...queued.reasons].join(", "), deferMs: rateLimitedMs, minApplyIntervalMs: config.safety.minApplyIntervalMs, lastApplyAgoMs: lastApplyAt === null ? null : now - lastApplyAt },
-        "pass deferred by MIN_APPLY_INTERVAL; changes until then are collected into it",
-      );
-    }
-    debounceTimer = setTimeout(() => {
-      debounceTimer = null;
-      void drain();
-    }, delayMs);
-  }
-
-  async function drain(): Promise<void> {
-    if (running || !queued || stopped) return;
-    // A pass that applied may have ended while this timer ran (runNow, or one that held the slot).
-    if (gateDelay(Date.now(), gate()) > 0) return arm(0);
-    const q = queued;
-    queued = null;
-    await runPass([...q.reasons].join(", "), q.fresh, q);
-  }
-
-  function runPass(trigger: string, fresh: boolean, q?: QueuedPass): Promise<PassReport> {
-    const p = pass(trigger, fresh, q).finally(() => {
-      running = null;
-      // Changes that arrived during the pass were queued (their debounce already ran out while
-      // this pass held the single slot): run them as soon as the apply gate allows.
-      if (queued && !debounceTimer) arm(0);
-    });
-    running = p;
-    return p;
   }
 
   async function pass(trigger: string, fresh: boolean, q?: QueuedPass): Promise<PassReport> {
@@ -280,7 +233,7 @@ export function createController(opts: ControllerOptions): Controller {
         onApply: (s) => metrics.applies.inc({ subsystem: s }),
       });
       applied = outcome;
-      if (appliedSomething(outcome)) lastApplyAt = Date.now();
+      if (appliedSomething(outcome)) scheduler.applied();
       if (firewallPending && !outcome.firewallPending) logger.info({ action: firewallPending }, "firewall changes from an earlier pass applied");
       firewallPending = outcome.firewallPending;
       frrPending = outcome.frrPending;
@@ -353,14 +306,7 @@ export function createController(opts: ControllerOptions): Controller {
     const { unique, duplicated } = ownedNeighborsByKey(neighbors, makeOwner(config.ownerId, "", []));
     const present = new Set(nodeNames.map((n) => neighborKey(config.ownerId, n)));
     const { inGrace, nextExpiryMs } = grace.observe([...unique.keys(), ...duplicated.keys()], present, Date.now());
-    if (graceTimer) clearTimeout(graceTimer);
-    graceTimer = null;
-    if (nextExpiryMs !== null && !stopped) {
-      graceTimer = setTimeout(() => {
-        graceTimer = null;
-        schedule("removal grace ended", false, 0);
-      }, nextExpiryMs + 10);
-    }
+    scheduler.wakeUp("removal grace ended", nextExpiryMs === null ? null : nextExpiryMs + 10);
     return { ownedNeighbors: unique, inGrace, clusterClaim };
   }
 
@@ -374,21 +320,12 @@ export function createController(opts: ControllerOptions): Controller {
       report.result === "error" ||
       (report.applied?.failures.some((f) => f.kind === "transient" || f.kind === "unreachable" || f.kind === "unexpected") ?? false);
     if (report.result === "success" || (report.result === "partial" && !retryable)) {
-      failures = 0;
+      scheduler.succeeded();
       if (report.result === "success") {
         lastSuccessAt = Date.now();
         metrics.lastSuccess.set(lastSuccessAt / 1000);
       }
-    } else if (retryable && !stopped) {
-      const delay = Math.min(backoffInitial * 2 ** failures, backoffMax);
-      failures++;
-      logger.info({ retryInMs: delay, consecutiveFailures: failures }, "retrying after failure");
-      if (retryTimer) clearTimeout(retryTimer);
-      retryTimer = setTimeout(() => {
-        retryTimer = null;
-        schedule("retry", false, 0);
-      }, delay);
-    }
+    } else if (retryable) scheduler.failed();
     opts.onPass?.(report);
     return report;
   }
@@ -400,33 +337,11 @@ export function createController(opts: ControllerOptions): Controller {
   }
 
   return {
-    start() {
-      stopped = false;
-      resyncTimer = setInterval(() => schedule("resync", true, 0), config.syncIntervalMs);
-      schedule("startup", false, 0);
-    },
-    trigger(reason) {
-      schedule(reason, false, config.debounceMs);
-    },
-    async runNow(reason, o) {
-      if (running) await running;
-      return runPass(reason, o?.fresh ?? false);
-    },
-    async stop() {
-      stopped = true;
-      for (const t of [debounceTimer, retryTimer, graceTimer]) if (t) clearTimeout(t);
-      sessions.stop();
-      if (resyncTimer) clearInterval(resyncTimer);
-      debounceTimer = retryTimer = resyncTimer = null;
-      queued = null;
-      if (running) await running;
-    },
-    async idle() {
-      while (running || queued || debounceTimer) {
-        if (running) await running;
-        else await new Promise((r) => setTimeout(r, 10));
-      }
-    },
+    start: () => scheduler.start(),
+    trigger: (reason) => scheduler.schedule(reason, false, config.debounceMs),
+    runNow: (reason, o) => scheduler.runNow(reason, o?.fresh ?? false),
+    stop: () => scheduler.stop(),
+    idle: () => scheduler.idle(),
     status: () => sessions.view(),
     live() {
       const since = lastAttemptAt ?? startedAt;

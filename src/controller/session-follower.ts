@@ -35,8 +35,6 @@ export type SessionFollower = {
   follow(pass: PassContext): Promise<{ readonly counts: SessionObservation["counts"]; readonly events: readonly NodeEvent[] }>;
   /** What `/status` shows. */
   view(): StatusView;
-  /** Cancel the scheduled down-too-long check. */
-  stop(): void;
 };
 
 export function createSessionFollower(opts: {
@@ -44,15 +42,14 @@ export function createSessionFollower(opts: {
   readonly router: Pick<Router, "readPfTable">;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Ask for a pass at the moment a down session reaches SESSION_DOWN_WARN. */
-  readonly scheduleAt: (reason: string, delayMs: number) => void;
+  /** Ask for a pass at the moment a down session reaches SESSION_DOWN_WARN (null: no such moment). */
+  readonly wakeUp: (reason: string, delayMs: number | null) => void;
 }): SessionFollower {
   const { config, router, logger, metrics } = opts;
   let memory: SessionMemory = NO_SESSIONS_SEEN;
   let view: StatusView = { observedAt: null, sessions: "unknown", reason: "no pass has read the sessions yet", nodes: [] };
   /** The diagnostics endpoint failed and that was logged; said once until it answers again. */
   let unavailable = false;
-  let timer: NodeJS.Timeout | null = null;
   /** Nodes with per-node session series, so a node that is gone loses its label set. */
   let series = new Set<string>();
 
@@ -152,21 +149,9 @@ export function createSessionFollower(opts: {
           message: `OPNsense's BGP session with ${d.address} has been down for ${Math.round(d.downForMs / 1000)}s (state ${d.state}); likely: ${causes.join("; ")}`,
         });
       }
-      if (timer) clearTimeout(timer);
-      timer = null;
-      if (obs.nextWarnAt !== null) {
-        const delay = obs.nextWarnAt - now + 10;
-        timer = setTimeout(() => {
-          timer = null;
-          opts.scheduleAt("BGP session down check", 0);
-        }, delay);
-      }
+      opts.wakeUp("BGP session down check", obs.nextWarnAt === null ? null : obs.nextWarnAt - now + 10);
       return { counts: obs.counts, events };
     },
     view: () => view,
-    stop() {
-      if (timer) clearTimeout(timer);
-      timer = null;
-    },
   };
 }
