@@ -104,7 +104,11 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   // Best-effort server-side safety net where it still works (24.1–25.1): a savepoint before rule
   // writes lets OPNsense itself roll the rules back if we lose access and cannot undo.
   let revision: string | null = null;
-  if (hasRuleOps && !hasAliasOps && caps.savepoint && !caps.gridRawValues) {
+  // Only a filter apply applies a revision: when the firewall action will be an alias reload
+  // (aliases written, saved but not loaded, or carried over from an earlier pass) a savepoint
+  // would be a wasted backup and its rollback could never be cancelled.
+  const willReloadAliases = hasAliasOps || plan.reloadAliases || opts.firewallPending === "aliases";
+  if (hasRuleOps && !willReloadAliases && caps.savepoint && !caps.gridRawValues) {
     try {
       revision = await writer.savepoint();
     } catch (err) {

@@ -222,6 +222,17 @@ describe("applyPlan", () => {
     expect(calls).toEqual(["savepoint", "createRule", "applyFilter 1700000000.12", "checkReachable", "cancelRollback 1700000000.12"]);
   });
 
+  it("no savepoint when the firewall action will be an alias reload (carried over or pending): its revision would never be applied", async () => {
+    const caps = { ...CAPS_26_1, gridRawValues: false, ruleDirectionAny: false };
+    const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] });
+    const carried = recordingWriter();
+    await applyPlan(plan([rule]), { ...base, snapshot, capabilities: caps, writer: carried.writer, firewallPending: "aliases" });
+    expect(carried.calls).toEqual(["createRule", "reloadAliases", "checkReachable"]);
+    const pending = recordingWriter();
+    await applyPlan(plan([rule], { reloadAliases: true }), { ...base, snapshot, capabilities: caps, writer: pending.writer });
+    expect(pending.calls).toEqual(["createRule", "reloadAliases", "checkReachable"]);
+  });
+
   it("skips firewall operations while firewall changes are suspended", async () => {
     const { writer, calls } = recordingWriter();
     await applyPlan(plan([n1, rule]), { ...base, writer, firewallSuspended: true });
