@@ -1,14 +1,14 @@
 import type { Logger } from "pino";
 import type { Capabilities, RouterSnapshot, RuleSpec } from "../domain/types.ts";
 import type { Operation, Plan } from "../plan/types.ts";
-import { errorKind, errorMessage, isFatal } from "./errors.ts";
+import { errorKind, errorMessage, isFatal, type ErrorKind } from "./errors.ts";
 import type { RouterWriter } from "./ports.ts";
 import { describeOperation, keyOf, objectKindOf, type ObjectKind } from "./describe.ts";
 
 export type ObjectCounts = { created: number; updated: number; deleted: number; adopted: number; released: number };
 
 /** `target` names what failed, e.g. `create-neighbor node=worker-1` or `frr reconfigure`. */
-export type Failure = { readonly target: string; readonly error: string; readonly kind: string | undefined; readonly operation?: Operation };
+export type Failure = { readonly target: string; readonly error: string; readonly kind: ErrorKind; readonly operation?: Operation };
 
 /** `rules`: keys of the rule changes of the pass that cut the API off (the ones undone). */
 export type LockoutReport = { readonly undone: boolean; readonly detail: string; readonly rules: readonly string[] };

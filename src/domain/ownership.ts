@@ -37,11 +37,6 @@ export function parseMarker(description: unknown): Marker | null {
   return { owner, key };
 }
 
-/** Whether a description carries a marker of `owner`. */
-export function hasOwnerMarker(description: string, owner: string): boolean {
-  return parseMarker(description)?.owner === owner;
-}
-
 function byteLength(text: string): number {
   return Buffer.byteLength(text, "utf8");
 }

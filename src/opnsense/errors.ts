@@ -67,10 +67,6 @@ export class PreflightError extends Error {
   }
 }
 
-export function isOpnsenseError(e: unknown, kind?: OpnsenseErrorKind): e is OpnsenseError {
-  return e instanceof OpnsenseError && (kind === undefined || e.kind === kind);
-}
-
 /** Thrown by the codec when a reply field has a shape it cannot map; the caller adds the endpoint. */
 export class ShapeError extends Error {
   readonly path: string;

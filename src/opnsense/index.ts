@@ -1,7 +1,7 @@
 /** Public surface of the OPNsense layer. */
 export { createOpnsenseClient } from "./client.ts";
 export type { OpnsenseClient, OpnsenseClientOptions } from "./client.ts";
-export { OpnsenseError, PreflightError, isOpnsenseError } from "./errors.ts";
+export { OpnsenseError, PreflightError } from "./errors.ts";
 export type { OpnsenseErrorKind } from "./errors.ts";
 export type { RequestEvent } from "./http.ts";
 export type { NeighborWriteContext } from "./bgp.ts";

@@ -4,7 +4,6 @@ import {
   DESCRIPTION_MAX_BYTES,
   fitKey,
   formatMarker,
-  hasOwnerMarker,
   NEIGHBOR_DESCRIPTION_MAX_LENGTH,
   neighborKey,
   objectKey,
@@ -75,11 +74,6 @@ describe("markers", () => {
     }));
   });
 
-  test("hasOwnerMarker distinguishes owners", () => {
-    expect(hasOwnerMarker("opnsense-bgp-agent:default node=a", "default")).toBe(true);
-    expect(hasOwnerMarker("opnsense-bgp-agent:other node=a", "default")).toBe(false);
-    expect(hasOwnerMarker("free text", "default")).toBe(false);
-  });
 });
 
 describe("neighbor markers", () => {
