@@ -5,7 +5,7 @@
  */
 import type { Alias, Neighbor, RouterSnapshot } from "../domain/types.ts";
 import { parseMarker } from "../domain/ownership.ts";
-import { parseIp, parseNetwork } from "../domain/net.ts";
+import { alignNetwork, parseIp, parseNetwork } from "../domain/net.ts";
 import { ownedFirewallKey, ownedNeighborKey, ownedPrefixRowKey, type Owner } from "./ownership.ts";
 import { prefixListEntry } from "../domain/frr.ts";
 
@@ -81,23 +81,7 @@ export function tableEntry(entry: string): string {
   if (net === null) return t;
   const full = net.family === "inet" ? 32 : 128;
   if (net.prefix === null || net.prefix === full) return net.address;
-  return `${maskAddress(net.address, net.family, net.prefix)}/${net.prefix}`;
-}
-
-function maskAddress(address: string, family: "inet" | "inet6", prefix: number): string {
-  if (family === "inet") {
-    const n = address.split(".").reduce((acc, o) => (acc << 8n) | BigInt(o), 0n);
-    const masked = n & (((1n << BigInt(prefix)) - 1n) << BigInt(32 - prefix));
-    return [24n, 16n, 8n, 0n].map((s) => String((masked >> s) & 255n)).join(".");
-  }
-  const [head = "", tail = ""] = address.split("::");
-  const h = head === "" ? [] : head.split(":");
-  const tl = address.includes("::") && tail !== "" ? tail.split(":") : [];
-  const groups = [...h, ...Array.from({ length: 8 - h.length - tl.length }, () => "0"), ...tl];
-  const n = groups.reduce((acc, g) => (acc << 16n) | BigInt(`0x${g}`), 0n);
-  const masked = n & (((1n << BigInt(prefix)) - 1n) << BigInt(128 - prefix));
-  const out = Array.from({ length: 8 }, (_, i) => ((masked >> BigInt((7 - i) * 16)) & 0xffffn).toString(16)).join(":");
-  return parseIp(out)?.address ?? out;
+  return alignNetwork(net).text;
 }
 
 function sameTable(a: readonly string[], b: readonly string[]): boolean {

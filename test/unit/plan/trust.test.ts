@@ -7,6 +7,7 @@ import type { Alias, PrefixRow } from "../../../src/domain/types.ts";
 import { computePlan } from "../../../src/plan/compute.ts";
 import { checkClusterClaim } from "../../../src/plan/cluster-claim.ts";
 import { createGraceTracker } from "../../../src/controller/removal-grace.ts";
+import { tableEntry } from "../../../src/plan/pending.ts";
 import { CAPS, NO_FACTS, makeConfig, node } from "../desired/fixtures.ts";
 import { applyOps, neighbor, snapshot } from "./helpers.ts";
 
@@ -103,4 +104,15 @@ describe("removal grace clock", () => {
     g.observe(owned, new Set(["node=a", "node=b"]), 1200);
     expect(g.observe(owned, new Set(["node=a"]), 1300).inGrace).toEqual(new Set(["node=b"]));
   });
+});
+
+describe("pf table entries", () => {
+  test.each([
+    ["10.96.0.5/24", "10.96.0.0/24"],
+    ["10.96.0.5/32", "10.96.0.5"],
+    ["10.96.0.5", "10.96.0.5"],
+    ["2001:DB8::5/64", "2001:db8::/64"],
+    ["2001:db8::5/128", "2001:db8::5"],
+    ["lan", "lan"],
+  ])("%s is shown by pf as %s", (saved, live) => expect(tableEntry(saved)).toBe(live));
 });
