@@ -108,7 +108,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   // (aliases written, saved but not loaded, or carried over from an earlier pass) a savepoint
   // would be a wasted backup and its rollback could never be cancelled.
   const willReloadAliases = hasAliasOps || plan.reloadAliases || opts.firewallPending === "aliases";
-  if (hasRuleOps && !willReloadAliases && caps.savepoint && !caps.gridRawValues) {
+  if (hasRuleOps && !willReloadAliases && caps.serverRollback) {
     try {
       revision = await writer.savepoint();
     } catch (err) {

@@ -110,8 +110,12 @@ export type Capabilities = {
   readonly gridRawValues: boolean;
   /** `filter/savepoint` family exists (≤ 26.1). */
   readonly savepoint: boolean;
-  /** `filter/apply` also refreshes alias tables (≤ 26.1; 26.7 skips aliases). */
-  readonly applyRefreshesAliases: boolean;
+  /**
+   * OPNsense's own rollback works: `apply/<revision>` arms a timer that restores the savepoint
+   * (24.1–25.1). From 25.7 the returned revision is rounded and never matches a backup (§4.6),
+   * from 26.7 the endpoints are gone.
+   */
+  readonly serverRollback: boolean;
   /** Neighbor fields the installed os-frr knows (from the getNeighbor template). */
   readonly neighborFields: readonly string[];
   /** os-frr ≥ 1.52 renders the neighbor description into frr.conf. */

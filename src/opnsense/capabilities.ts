@@ -49,7 +49,7 @@ export function deriveCapabilities(ev: CapabilityEvidence): Capabilities {
     ruleDirectionAny: directionAny,
     gridRawValues: sortOrder,
     savepoint: !tcpflagsAny,
-    applyRefreshesAliases: !tcpflagsAny,
+    serverRollback: !tcpflagsAny && !sortOrder,
     neighborFields,
     frrRendersDescription: ev.bgpRootFields.includes("maximumpaths") || neighborFields.includes("bfd_strict"),
     peerGroups: ev.peerGroupsEndpoint,

@@ -218,12 +218,12 @@ describe("applyPlan", () => {
   it("uses the savepoint on 24.1–25.1 and cancels the rollback once reachable", async () => {
     const { writer, calls } = recordingWriter();
     const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] });
-    await applyPlan(plan([rule]), { ...base, snapshot, capabilities: { ...CAPS_26_1, gridRawValues: false, ruleDirectionAny: false }, writer });
+    await applyPlan(plan([rule]), { ...base, snapshot, capabilities: { ...CAPS["25.1"] }, writer });
     expect(calls).toEqual(["savepoint", "createRule", "applyFilter 1700000000.12", "checkReachable", "cancelRollback 1700000000.12"]);
   });
 
   it("no savepoint when the firewall action will be an alias reload (carried over or pending): its revision would never be applied", async () => {
-    const caps = { ...CAPS_26_1, gridRawValues: false, ruleDirectionAny: false };
+    const caps = { ...CAPS["25.1"] };
     const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] });
     const carried = recordingWriter();
     await applyPlan(plan([rule]), { ...base, snapshot, capabilities: caps, writer: carried.writer, firewallPending: "aliases" });

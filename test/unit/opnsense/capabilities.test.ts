@@ -26,7 +26,7 @@ describe("capability probe from templates (contract §7)", () => {
       ruleDirectionAny: false,
       gridRawValues: false,
       savepoint: true,
-      applyRefreshesAliases: true,
+      serverRollback: true,
       frrRendersDescription: false,
       peerGroups: false,
     });
@@ -43,7 +43,7 @@ describe("capability probe from templates (contract §7)", () => {
   test("25.7 (os-frr 1.45): sort_order → raw grid values", async () => {
     mockProbe("25.7", 1.45);
     const caps = await client().probeCapabilities();
-    expect(caps).toMatchObject({ versionRange: "25.7.x", ruleStatetype: true, ruleDirectionAny: false, gridRawValues: true, savepoint: true, applyRefreshesAliases: true });
+    expect(caps).toMatchObject({ versionRange: "25.7.x", ruleStatetype: true, ruleDirectionAny: false, gridRawValues: true, savepoint: true, serverRollback: false });
     expect(caps.neighborFields).toContain("remote_as_mode");
   });
 
@@ -63,7 +63,7 @@ describe("capability probe from templates (contract §7)", () => {
   test("26.7 (os-frr 1.53): tcpflags_any → no savepoint, apply skips aliases; %field keys ignored", async () => {
     mockProbe("26.7", 1.53);
     const caps = await client().probeCapabilities();
-    expect(caps).toMatchObject({ versionRange: ">=26.7", ruleDirectionAny: true, savepoint: false, applyRefreshesAliases: false, frrRendersDescription: true });
+    expect(caps).toMatchObject({ versionRange: ">=26.7", ruleDirectionAny: true, savepoint: false, serverRollback: false, frrRendersDescription: true });
     expect(caps.neighborFields).toContain("bfd_strict");
     expect(caps.neighborFields.some((f) => f.startsWith("%"))).toBe(false);
   });

@@ -39,7 +39,7 @@ export function caps(over: Partial<Capabilities> = {}): Capabilities {
     ruleDirectionAny: true,
     gridRawValues: true,
     savepoint: true,
-    applyRefreshesAliases: true,
+    serverRollback: false,
     neighborFields: [],
     frrRendersDescription: false,
     peerGroups: true,
