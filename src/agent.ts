@@ -14,6 +14,7 @@ import { createController, type Controller, type ControllerOptions } from "./con
 import { createOpnsenseClient } from "./opnsense/index.ts";
 import { startHttpServer, type HttpServer } from "./server/http.ts";
 import { createMetrics, type Metrics } from "./server/metrics.ts";
+import { createMemoryReleaser } from "./memory/releaser.ts";
 
 export type AgentOptions = {
   readonly config: Config;
@@ -29,6 +30,8 @@ export type AgentOptions = {
     readonly informerRestartBackoffMs?: { initial: number; max: number };
     readonly defaultMetrics?: boolean;
     readonly onPass?: ControllerOptions["onPass"];
+    /** Return memory to the OS after large passes (default true; in-process tests turn it off). */
+    readonly releaseMemory?: boolean;
     readonly leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number; namespace?: string; identity?: string };
   };
 };
@@ -75,6 +78,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     onRequest: (e) => metrics.opnsenseRequests.inc({ endpoint: e.endpoint, code: String(e.status) }),
   });
 
+  const memory = t.releaseMemory === false ? null : createMemoryReleaser({ logger: logger.child({ component: "memory" }) });
   let controller: Controller | null = null;
   const kc = opts.kubeConfig ?? loadKubeConfig();
   const identity = t.leaderElection?.identity ?? defaultIdentity();
@@ -129,6 +133,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     onPass: (report) => {
       events.record(nodeEvents(report));
       t.onPass?.(report);
+      // onPass runs inside the pass, whose snapshot is still reachable; collect once it has returned.
+      if (memory) setImmediate(() => memory.afterPass());
     },
   });
   const http = await startHttpServer({ port: config.httpPort, health: controller, registry: metrics.registry, logger });
