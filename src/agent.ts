@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { createClusterWatch, type ClusterWatch } from "./cluster/watch.ts";
@@ -12,6 +11,7 @@ import { redactedConfigSummary } from "./config/index.ts";
 import type { Config } from "./config/types.ts";
 import { createController, type Controller, type ControllerOptions } from "./controller/controller.ts";
 import { createOpnsenseClient } from "./opnsense/index.ts";
+import { opnsenseOptions } from "./opnsense/from-config.ts";
 import { startHttpServer, type HttpServer } from "./server/http.ts";
 import { createMetrics, type Metrics } from "./server/metrics.ts";
 import { createMemoryReleaser } from "./memory/releaser.ts";
@@ -63,15 +63,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     );
   else logger.info({ acceptPrefixes: config.bgp.acceptPrefixes, from: config.bgp.acceptPrefixesFrom }, "BGP route filtering on: nodes may announce only these prefixes");
   const router = createOpnsenseClient({
-    url: config.opnsense.url,
-    apiKey: config.opnsense.apiKey,
-    apiSecret: config.opnsense.apiSecret,
-    // Neighbor writes carry it, so a validation reply may quote it back.
-    redactValues: config.bgp.password ? [config.bgp.password] : [],
-    caPem: config.opnsense.caFile ? readFileSync(config.opnsense.caFile, "utf8") : null,
-    tlsServerName: config.opnsense.tlsServerName,
-    tlsInsecure: config.opnsense.tlsInsecure,
-    timeoutMs: config.opnsense.timeoutMs,
+    ...opnsenseOptions(config),
     ...(t.retries !== undefined ? { retries: t.retries } : {}),
     ...(t.retryMinTimeoutMs !== undefined ? { retryMinTimeoutMs: t.retryMinTimeoutMs } : {}),
     logger: logger.child({ component: "opnsense" }),
