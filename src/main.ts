@@ -1,9 +1,13 @@
 import { loadConfig } from "./config/index.ts";
 import { createLogger } from "./log.ts";
 import { startAgent } from "./agent.ts";
+import { parseArgs } from "./cli/args.ts";
+import { runCli } from "./cli/index.ts";
 
 /** Process entry: validate config (all errors at once), start, and stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<number> {
+  const command = parseArgs(process.argv.slice(2));
+  if (command.kind !== "agent") return runCli(command);
   const loaded = loadConfig(process.env);
   if (!loaded.ok) {
     const log = createLogger("info");

@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import { OpnsenseError, type OpnsenseErrorInit } from "./errors.ts";
 import { describePrivilege, privilegeFor } from "./privileges.ts";
 import { createRedactor } from "./redact.ts";
+import { createHttpAgent, createHttpsAgent } from "./pool.ts";
 
 export type RequestEvent = {
   readonly method: string;
@@ -140,7 +141,7 @@ export function createHttp(opts: HttpOptions): Http {
   const minTimeout = opts.retryMinTimeoutMs ?? 500;
 
   const serverName = opts.tlsServerName ?? undefined;
-  const agentOptions: https.AgentOptions = { keepAlive: true, rejectUnauthorized: opts.tlsInsecure !== true };
+  const agentOptions: https.AgentOptions = { rejectUnauthorized: opts.tlsInsecure !== true };
   if (opts.caPem) agentOptions.ca = opts.caPem;
   if (serverName) {
     // OPNsense's self-signed certificate names only the DNS host (no IP SAN, contract §1.6):
@@ -149,7 +150,8 @@ export function createHttp(opts: HttpOptions): Http {
     agentOptions.checkServerIdentity = (_host, cert) => tls.checkServerIdentity(serverName, cert);
   }
   const instance: AxiosInstance = axios.create({
-    ...(isHttps ? { httpsAgent: new https.Agent(agentOptions) } : {}),
+    // Our own pools, not Node's global agent: see pool.ts for why.
+    ...(isHttps ? { httpsAgent: createHttpsAgent(agentOptions) } : { httpAgent: createHttpAgent() }),
     // An env proxy would bypass the TLS trust configured above.
     proxy: false,
     maxRedirects: 0,

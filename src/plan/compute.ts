@@ -69,6 +69,9 @@ function isRuleOp(op: Operation): boolean {
  * The ordered writes that take the router from `actual` to `desired`, touching only objects
  * the agent owns (plus explicitly adopted neighbors). Pure: same input, same plan.
  */
+/** The precautionary rule apply of the first pass after a start: not a pending change. */
+export const FIRST_PASS_REAPPLY = "first pass since start: OPNsense cannot show which rules pf runs";
+
 export function computePlan(desired: DesiredState, actual: RouterSnapshot, opts: PlanOptions): Plan {
   const owner = makeOwner(opts.ownerId, desired.categoryName, actual.categories);
   const caps = actual.capabilities;
@@ -98,7 +101,7 @@ export function computePlan(desired: DesiredState, actual: RouterSnapshot, opts:
   pendingReasons.push(...frrPending, ...aliasPending);
   const ownedRules = actual.rules.some((r) => ownedFirewallKey(r, owner) !== null);
   const firstPassApply = opts.firstPassSinceStart && ownedRules;
-  if (firstPassApply) pendingReasons.push("first pass since start: OPNsense cannot show which rules pf runs");
+  if (firstPassApply) pendingReasons.push(FIRST_PASS_REAPPLY);
 
   return {
     operations: ordered,

@@ -1,3 +1,3 @@
 /** The planning layer's public surface. */
 export type { Conflict, Operation, OperationKind, Plan, Suppressed } from "./types.ts";
-export { computePlan, type PlanOptions } from "./compute.ts";
+export { computePlan, FIRST_PASS_REAPPLY, type PlanOptions } from "./compute.ts";

@@ -110,6 +110,8 @@ export async function startWorld(o: { version?: SimVersion; env?: Record<string,
           reachability: { checkTimeoutMs: 300, attempts: 2, intervalMs: 50, undoDeadlineMs: 5000 },
           informerRestartBackoffMs: { initial: 50, max: 200 },
           defaultMetrics: false,
+          // A compacting GC after large passes would only slow the suite down; the process tests keep it.
+          releaseMemory: false,
           // Tests that turn LEADER_ELECTION on (the Lease carries the firewall suspension) want fast rounds.
           ...(world.config.leaderElection ? { leaderElection: { leaseDurationMs: 1000, renewDeadlineMs: 700, retryPeriodMs: 100, namespace: "kube-system" } } : {}),
           onPass: (r) => {
