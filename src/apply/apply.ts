@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Capabilities, RouterSnapshot, RuleSpec } from "../domain/types.ts";
+import type { RouterSnapshot, RuleSpec } from "../domain/types.ts";
 import type { Operation, Plan } from "../plan/types.ts";
 import { errorKind, errorMessage, isFatal, type ErrorKind } from "./errors.ts";
 import type { RouterWriter } from "./ports.ts";
@@ -37,8 +37,8 @@ export type ApplyResult = {
 
 export type ApplyOptions = {
   readonly writer: RouterWriter;
+  /** What the pass read; its `capabilities` are the session's (decide savepoints). */
   readonly snapshot: RouterSnapshot;
-  readonly capabilities: Capabilities;
   readonly logger: Logger;
   readonly dryRun: boolean;
   /** Name of the agent's category (rules and aliases carry it as their ownership mark). */
@@ -76,7 +76,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * (credentials, privilege, unreachable) stops the pass because every further call would fail too.
  */
 export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
-  const { writer, logger, capabilities: caps } = opts;
+  const { writer, logger } = opts;
+  const caps = opts.snapshot.capabilities;
   const counts = emptyCounts();
   const failures: Failure[] = [];
   const done: { op: Operation; uuid: string }[] = [];
@@ -97,7 +98,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   }
 
   let categoryUuid = opts.snapshot.categories.find((c) => c.name === opts.categoryName)?.uuid ?? null;
-  const ctx = { peerGroups: opts.snapshot.peerGroups, capabilities: caps };
+  const peerGroups = opts.snapshot.peerGroups;
   const hasRuleOps = operations.some((o) => objectKindOf(o) === "rule");
   const hasAliasOps = operations.some((o) => objectKindOf(o) === "alias");
 
@@ -124,7 +125,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
       continue;
     }
     try {
-      const uuid = await execute(op, writer, ctx, categoryUuid ?? "", caps);
+      const uuid = await execute(op, writer, peerGroups, categoryUuid ?? "");
       if (op.kind === "create-category") categoryUuid = uuid;
       done.push({ op, uuid });
       count(counts, op);
@@ -214,23 +215,22 @@ function targetOf(op: Operation): string {
 async function execute(
   op: Operation,
   writer: RouterWriter,
-  ctx: { peerGroups: RouterSnapshot["peerGroups"]; capabilities: Capabilities },
+  peerGroups: RouterSnapshot["peerGroups"],
   categoryUuid: string,
-  caps: Capabilities,
 ): Promise<string> {
   switch (op.kind) {
     case "create-category":
       return writer.createCategory(op.name);
     case "create-neighbor":
-      return writer.createNeighbor(op.spec, ctx);
+      return writer.createNeighbor(op.spec, peerGroups);
     case "update-neighbor":
-      await writer.updateNeighbor(op.uuid, op.spec, ctx);
+      await writer.updateNeighbor(op.uuid, op.spec, peerGroups);
       return op.uuid;
     case "delete-neighbor":
       await writer.deleteNeighbor(op.uuid);
       return op.uuid;
     case "release-neighbor":
-      await writer.updateNeighbor(op.uuid, op.spec, ctx);
+      await writer.updateNeighbor(op.uuid, op.spec, peerGroups);
       return op.uuid;
     case "create-prefix":
       if (op.uuid === null) return writer.createPrefixRow(op.spec);
@@ -251,9 +251,9 @@ async function execute(
       await writer.deleteAlias(op.uuid);
       return op.uuid;
     case "create-rule":
-      return writer.createRule(op.spec, categoryUuid, caps);
+      return writer.createRule(op.spec, categoryUuid);
     case "update-rule":
-      await writer.updateRule(op.uuid, op.spec, categoryUuid, caps);
+      await writer.updateRule(op.uuid, op.spec, categoryUuid);
       return op.uuid;
     case "delete-rule":
       await writer.deleteRule(op.uuid);
@@ -335,14 +335,14 @@ async function verifyReachable(opts: ApplyOptions, done: readonly { op: Operatio
 }
 
 async function undo(op: Operation, uuid: string, opts: ApplyOptions): Promise<void> {
-  const { writer, snapshot, capabilities } = opts;
+  const { writer, snapshot } = opts;
   if (op.kind === "create-rule") return writer.deleteRule(uuid);
   if (op.kind === "update-rule") {
     const before = snapshot.rules.find((r) => r.uuid === op.uuid);
     if (!before) return;
     const { uuid: _u, categories, ...spec } = before;
     const previous: RuleSpec = spec;
-    return writer.updateRule(op.uuid, previous, categories[0] ?? "", capabilities);
+    return writer.updateRule(op.uuid, previous, categories[0] ?? "");
   }
   // A deleted pass rule cannot have cut off access; nothing to undo.
 }

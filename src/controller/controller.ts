@@ -173,7 +173,7 @@ export function createController(opts: ControllerOptions): Controller {
       const view = await withCiliumNodes(listed);
       // The router is read first: who peers at which address today, and which neighbors the
       // agent owns, are inputs of the desired state (contested addresses, last good state, grace).
-      const snapshot = await router.readSnapshot(caps, { aliasNames: aliasNames(config.ownerId) });
+      const snapshot = await router.readSnapshot({ aliasNames: aliasNames(config.ownerId) });
       // Preflight checked these once; someone may have switched FRR/BGP off since. Writing then
       // would "succeed" while nothing takes effect, so fail the pass with preflight's words.
       const stateProblems = routerStateProblems(snapshot.frr, snapshot.bgp);
@@ -187,7 +187,7 @@ export function createController(opts: ControllerOptions): Controller {
         return finish({ trigger, result: "error", desired, plan, applied, error: claim.message });
       }
       const facts = { ...routerFacts(snapshot.neighbors, view.nodes.map((n) => n.name), claim.claim), routerAddresses: routerAddresses(config, snapshot.bgp) };
-      const want: DesiredState = computeDesired(view, config, caps, facts);
+      const want: DesiredState = computeDesired(view, config, snapshot.capabilities, facts);
       desired = want;
       notices.settings(want.settings, snapshot.bgp.asNumber);
       mismatches = ciliumMismatches({
@@ -221,7 +221,6 @@ export function createController(opts: ControllerOptions): Controller {
       const outcome = await applyPlan(steps, {
         writer: router,
         snapshot,
-        capabilities: caps,
         logger,
         dryRun: config.dryRun,
         categoryName: want.categoryName,

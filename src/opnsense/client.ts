@@ -1,5 +1,5 @@
 /** The facade the rest of the agent uses; every method maps to the requests listed in its module. */
-import type { AliasSpec, Capabilities, NeighborSpec, PrefixRowSpec, RouterSnapshot, RuleSpec } from "../domain/types.ts";
+import type { AliasSpec, Capabilities, NeighborSpec, PeerGroup, PrefixRowSpec, RouterSnapshot, RuleSpec } from "../domain/types.ts";
 import { OpnsenseError } from "./errors.ts";
 import { createHttp } from "./http.ts";
 import type { HttpOptions } from "./http.ts";
@@ -17,6 +17,11 @@ import { readSnapshot } from "./snapshot.ts";
 import type { SnapshotOptions } from "./snapshot.ts";
 
 export type OpnsenseClientOptions = HttpOptions & {
+  /**
+   * The capabilities of this OPNsense session when already known (tests, a client for one
+   * command); otherwise the first preflight (or probe) sets them.
+   */
+  readonly capabilities?: Capabilities;
   /** reconfigure/apply (configd may take up to 120 s); default max(timeoutMs, 150_000). */
   readonly actionTimeoutMs?: number;
 };
@@ -25,12 +30,14 @@ export type OpnsenseClient = {
   probeCapabilities(): Promise<Capabilities>;
   /** `checks.interfaces`: settings naming interfaces, reported as problems when OPNsense does not offer them. */
   preflight(checks?: { readonly interfaces?: readonly InterfaceSetting[] }): Promise<PreflightResult>;
-  readSnapshot(caps: Capabilities, opts: SnapshotOptions): Promise<RouterSnapshot>;
+  /** Everything one pass reads; `capabilities` in the result are this session's (after preflight). */
+  readSnapshot(opts: SnapshotOptions): Promise<RouterSnapshot>;
   /** A live pf table (`alias_util/list`), e.g. `__lan_network`: read only to explain a BGP session that stays down. */
   readPfTable(name: string): Promise<string[]>;
 
-  createNeighbor(spec: NeighborSpec, ctx: NeighborWriteContext): Promise<string>;
-  updateNeighbor(uuid: string, spec: NeighborSpec, ctx: NeighborWriteContext): Promise<void>;
+  /** `peerGroups`: the groups the snapshot read, to map the spec's group name to its uuid. */
+  createNeighbor(spec: NeighborSpec, peerGroups: readonly PeerGroup[]): Promise<string>;
+  updateNeighbor(uuid: string, spec: NeighborSpec, peerGroups: readonly PeerGroup[]): Promise<void>;
   deleteNeighbor(uuid: string): Promise<void>;
   /** Creates or replaces the prefix-list row at `uuid` (an upsert). */
   putPrefixRow(uuid: string, spec: PrefixRowSpec): Promise<void>;
@@ -39,8 +46,8 @@ export type OpnsenseClient = {
   createAlias(spec: AliasSpec, categoryUuid: string): Promise<string>;
   updateAlias(uuid: string, spec: AliasSpec, categoryUuid: string): Promise<void>;
   deleteAlias(uuid: string): Promise<void>;
-  createRule(spec: RuleSpec, categoryUuid: string, caps: Capabilities): Promise<string>;
-  updateRule(uuid: string, spec: RuleSpec, categoryUuid: string, caps: Capabilities): Promise<void>;
+  createRule(spec: RuleSpec, categoryUuid: string): Promise<string>;
+  updateRule(uuid: string, spec: RuleSpec, categoryUuid: string): Promise<void>;
   deleteRule(uuid: string): Promise<void>;
   createCategory(name: string): Promise<string>;
 
@@ -59,7 +66,14 @@ export type OpnsenseClient = {
 export function createOpnsenseClient(opts: OpnsenseClientOptions): OpnsenseClient {
   const http = createHttp(opts);
   const actionTimeoutMs = opts.actionTimeoutMs ?? Math.max(opts.timeoutMs, 150_000);
-  let lastCaps: Capabilities | null = null;
+  /** The capabilities of this session: set by preflight, refined by each snapshot, used by every write. */
+  let lastCaps: Capabilities | null = opts.capabilities ?? null;
+  const session = (what: string): Capabilities => {
+    // A programming error, not a router condition: passes always preflight first.
+    if (lastCaps === null) throw new Error(`${what} before the OPNsense capabilities are known (preflight first)`);
+    return lastCaps;
+  };
+  const neighborCtx = (peerGroups: readonly PeerGroup[]): NeighborWriteContext => ({ peerGroups, capabilities: session("a neighbor write") });
 
   async function probeCapabilities(): Promise<Capabilities> {
     const [ruleTemplate, neighborTemplate, peerGroupsEndpoint, model] = await Promise.all([
@@ -79,11 +93,15 @@ export function createOpnsenseClient(opts: OpnsenseClientOptions): OpnsenseClien
       lastCaps = result.capabilities;
       return result;
     },
-    readSnapshot: (caps, o) => readSnapshot(http, caps, o),
+    async readSnapshot(o) {
+      const snapshot = await readSnapshot(http, session("readSnapshot"), o);
+      lastCaps = snapshot.capabilities;
+      return snapshot;
+    },
     readPfTable: (name) => alias.readAliasTable(http, name),
 
-    createNeighbor: (spec, ctx) => bgp.createNeighbor(http, spec, ctx),
-    updateNeighbor: (uuid, spec, ctx) => bgp.updateNeighbor(http, uuid, spec, ctx),
+    createNeighbor: (spec, groups) => bgp.createNeighbor(http, spec, neighborCtx(groups)),
+    updateNeighbor: (uuid, spec, groups) => bgp.updateNeighbor(http, uuid, spec, neighborCtx(groups)),
     deleteNeighbor: (uuid) => bgp.deleteNeighbor(http, uuid),
     putPrefixRow: (uuid, spec) => bgp.putPrefixRow(http, uuid, spec),
     createPrefixRow: (spec) => bgp.createPrefixRow(http, spec),
@@ -91,8 +109,8 @@ export function createOpnsenseClient(opts: OpnsenseClientOptions): OpnsenseClien
     createAlias: (spec, cat) => alias.createAlias(http, spec, cat),
     updateAlias: (uuid, spec, cat) => alias.updateAlias(http, uuid, spec, cat),
     deleteAlias: (uuid) => alias.deleteAlias(http, uuid),
-    createRule: (spec, cat, caps) => filter.createRule(http, spec, cat, caps),
-    updateRule: (uuid, spec, cat, caps) => filter.updateRule(http, uuid, spec, cat, caps),
+    createRule: (spec, cat) => filter.createRule(http, spec, cat, session("a rule write")),
+    updateRule: (uuid, spec, cat) => filter.updateRule(http, uuid, spec, cat, session("a rule write")),
     deleteRule: (uuid) => filter.deleteRule(http, uuid),
     createCategory: (name) => category.createCategory(http, name),
 

@@ -77,7 +77,7 @@ function plan(operations: Operation[], flags: Partial<Plan> = {}): Plan {
 
 const logger = pino({ level: "silent" });
 const fast = { checkTimeoutMs: 10, attempts: 2, intervalMs: 1, undoDeadlineMs: 200 };
-const base = { snapshot: emptySnapshot(), capabilities: CAPS_26_1, logger, dryRun: false, categoryName: "opnsense-bgp-agent", firewallSuspended: false, reachability: fast };
+const base = { snapshot: emptySnapshot({}, CAPS_26_1), logger, dryRun: false, categoryName: "opnsense-bgp-agent", firewallSuspended: false, reachability: fast };
 
 const n1: Operation = { kind: "create-neighbor", key: "node=w1", spec: neighborSpec("10.0.0.1", "w1") };
 const n2: Operation = { kind: "create-neighbor", key: "node=w2", spec: neighborSpec("10.0.0.2", "w2") };
@@ -217,19 +217,18 @@ describe("applyPlan", () => {
 
   it("uses the savepoint on 24.1–25.1 and cancels the rollback once reachable", async () => {
     const { writer, calls } = recordingWriter();
-    const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] });
-    await applyPlan(plan([rule]), { ...base, snapshot, capabilities: { ...CAPS["25.1"] }, writer });
+    const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] }, CAPS["25.1"]);
+    await applyPlan(plan([rule]), { ...base, snapshot, writer });
     expect(calls).toEqual(["savepoint", "createRule", "applyFilter 1700000000.12", "checkReachable", "cancelRollback 1700000000.12"]);
   });
 
   it("no savepoint when the firewall action will be an alias reload (carried over or pending): its revision would never be applied", async () => {
-    const caps = { ...CAPS["25.1"] };
-    const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] });
+    const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] }, CAPS["25.1"]);
     const carried = recordingWriter();
-    await applyPlan(plan([rule]), { ...base, snapshot, capabilities: caps, writer: carried.writer, firewallPending: "aliases" });
+    await applyPlan(plan([rule]), { ...base, snapshot, writer: carried.writer, firewallPending: "aliases" });
     expect(carried.calls).toEqual(["createRule", "reloadAliases", "checkReachable"]);
     const pending = recordingWriter();
-    await applyPlan(plan([rule], { reloadAliases: true }), { ...base, snapshot, capabilities: caps, writer: pending.writer });
+    await applyPlan(plan([rule], { reloadAliases: true }), { ...base, snapshot, writer: pending.writer });
     expect(pending.calls).toEqual(["createRule", "reloadAliases", "checkReachable"]);
   });
 

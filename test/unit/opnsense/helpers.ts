@@ -28,8 +28,9 @@ export function api(options: nock.Options = {}): nock.Scope {
   return nock(BASE, { reqheaders: { authorization: AUTH_HEADER }, ...options });
 }
 
+/** A client for one session whose capabilities are known (`caps()` unless given), as after a preflight. */
 export function client(extra: Partial<OpnsenseClientOptions> = {}): OpnsenseClient {
-  return createOpnsenseClient({ url: BASE, apiKey: API_KEY, apiSecret: API_SECRET, timeoutMs: 2_000, retryMinTimeoutMs: 1, ...extra });
+  return createOpnsenseClient({ url: BASE, apiKey: API_KEY, apiSecret: API_SECRET, timeoutMs: 2_000, retryMinTimeoutMs: 1, capabilities: caps(), ...extra });
 }
 
 export function caps(over: Partial<Capabilities> = {}): Capabilities {

@@ -66,7 +66,7 @@ describe("readSnapshot", () => {
     mockPass("25.7", {
       tables: { k8s_nodes: [200, { total: 2, rowCount: 2, current: 1, rows: [{ ip: "10.0.20.12" }, { ip: "10.0.20.11", in_block_p: 3 }] }] },
     });
-    const s = await client().readSnapshot(caps({ versionRange: "25.7.x", ruleDirectionAny: false }), { aliasNames: ["k8s_nodes", "missing_alias"] });
+    const s = await client({ capabilities: caps({ versionRange: "25.7.x", ruleDirectionAny: false }) }).readSnapshot({ aliasNames: ["k8s_nodes", "missing_alias"] });
     expect(nock.pendingMocks()).toEqual([]);
 
     expect(s.frr).toEqual({ enabled: true, manualConfig: false });
@@ -143,7 +143,7 @@ describe("readSnapshot", () => {
       running: [200, { response: [] }],
       tables: { k8s_nodes: [403, { status: 403, message: "Forbidden" }] },
     });
-    const s = await client().readSnapshot(caps({ versionRange: "24.1-24.7", ruleStatetype: false, ruleDirectionAny: false }), { aliasNames: ["k8s_nodes"] });
+    const s = await client({ capabilities: caps({ versionRange: "24.1-24.7", ruleStatetype: false, ruleDirectionAny: false }) }).readSnapshot({ aliasNames: ["k8s_nodes"] });
     expect(s.rules.map((r) => r.statetype)).toEqual([null, null]);
     expect(s.frrRunning).toBeNull();
     expect(s.aliasTablesRunning).toBeNull();
@@ -151,17 +151,17 @@ describe("readSnapshot", () => {
 
   test("running-config error → null, no failure; no alias names → empty tables and no alias_util call", async () => {
     mockPass("26.1", { running: [500, { errorMessage: "Template error", errorTitle: "FRR" }] });
-    const s = await client().readSnapshot(caps(), { aliasNames: [] });
+    const s = await client({ capabilities: caps() }).readSnapshot({ aliasNames: [] });
     expect(s.frrRunning).toBeNull();
     expect(s.aliasTablesRunning).toEqual(new Map());
   });
 
   test("the BGP root upgrades frrRendersDescription when maximumpaths is present", async () => {
     mockPass("26.1", { maximumpaths: true });
-    const s = await client().readSnapshot(caps({ frrRendersDescription: false }), { aliasNames: [] });
+    const s = await client({ capabilities: caps({ frrRendersDescription: false }) }).readSnapshot({ aliasNames: [] });
     expect(s.capabilities.frrRendersDescription).toBe(true);
     mockPass("26.1");
-    const t = await client().readSnapshot(caps({ frrRendersDescription: false }), { aliasNames: [] });
+    const t = await client({ capabilities: caps({ frrRendersDescription: false }) }).readSnapshot({ aliasNames: [] });
     expect(t.capabilities.frrRendersDescription).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import nock from "nock";
 import pino from "pino";
 import { describe, expect, test } from "vitest";
 import { OpnsenseError } from "../../../src/opnsense/index.ts";
-import { API_KEY, API_SECRET, AUTH_HEADER, BASE, api, caps, client, inspect, netError, rejectionOf, useNock } from "./helpers.ts";
+import { API_KEY, API_SECRET, AUTH_HEADER, BASE, api, client, inspect, netError, rejectionOf, useNock } from "./helpers.ts";
 import { generalGet } from "./fixtures/replies.ts";
 
 useNock();
@@ -23,7 +23,6 @@ const NEIGHBOR_SPEC = {
   peerGroup: "",
 prefixListIn: "",
 };
-const CTX = { peerGroups: [], capabilities: caps() };
 
 /** The error `frrStatus()` fails with, against whatever reply the test set up. */
 async function frrStatusError(): Promise<OpnsenseError> {
@@ -89,7 +88,7 @@ describe("error mapping", () => {
           "neighbor.remoteas": ["A value is required.", "Value out of range."],
         },
       });
-    const e = (await rejectionOf(client().createNeighbor({ ...NEIGHBOR_SPEC, address: "bogus" }, CTX))) as OpnsenseError;
+    const e = (await rejectionOf(client().createNeighbor({ ...NEIGHBOR_SPEC, address: "bogus" }, []))) as OpnsenseError;
     expect(e.kind).toBe("validation");
     expect(e.validations).toEqual({
       "neighbor.address": ["Please specify a valid network segment or IP address."],
@@ -103,7 +102,7 @@ describe("error mapping", () => {
 
   test('{"result":"failed"} without validations → unexpected mentioning the wrapper key', async () => {
     api().post(/\/api\/quagga\/bgp\/setNeighbor\/.+/).once().reply(200, { result: "failed" });
-    const e = (await rejectionOf(client().createNeighbor(NEIGHBOR_SPEC, CTX))) as OpnsenseError;
+    const e = (await rejectionOf(client().createNeighbor(NEIGHBOR_SPEC, []))) as OpnsenseError;
     expect(e.kind).toBe("unexpected");
     expect(e.message).toMatch(/wrapped in the item key/);
   });
@@ -122,7 +121,7 @@ describe("error mapping", () => {
     api().get("/api/firewall/alias/get").reply(200, { alias: { aliases: { alias: [] } } });
     api().get("/api/firewall/filter/get").reply(200, { filter: { rules: { rule: [] } } });
     api().get("/api/quagga/diagnostics/generalrunningconfig").reply(200, { response: [] });
-    const e = (await rejectionOf(client().readSnapshot(CTX.capabilities, { aliasNames: [] }))) as OpnsenseError;
+    const e = (await rejectionOf(client().readSnapshot({ aliasNames: [] }))) as OpnsenseError;
     expect(e.kind).toBe("unexpected");
     expect(e.message).toMatch(/^GET quagga\/general\/get: unexpected reply shape: general\.enabled/);
   });
@@ -188,7 +187,7 @@ describe("retries (transient only)", () => {
         seen.push((await inspect(req)).path);
         return seen.length === 1 ? [503, "busy"] : [200, { result: "saved" }];
       });
-    const uuid = await client().createNeighbor(NEIGHBOR_SPEC, CTX);
+    const uuid = await client().createNeighbor(NEIGHBOR_SPEC, []);
     expect(seen).toEqual([`/api/quagga/bgp/setNeighbor/${uuid}`, `/api/quagga/bgp/setNeighbor/${uuid}`]);
   });
 
@@ -281,7 +280,7 @@ describe("secrets", () => {
     const errors = [
       await rejectionOf(c.frrStatus()),
       await rejectionOf(c.deleteRule("abc")),
-      await rejectionOf(c.readSnapshot(CTX.capabilities, { aliasNames: [] })),
+      await rejectionOf(c.readSnapshot({ aliasNames: [] })),
       await rejectionOf(c.reloadAliases()),
     ];
     const texts = [...errors.map((e) => `${String(e)} ${JSON.stringify(e)} ${(e as Error).stack ?? ""}`), ...lines, JSON.stringify(events)];

@@ -48,7 +48,7 @@ prefixListIn: "",
 describe("neighbors", () => {
   test("create: POST setNeighbor/<fresh v4 uuid> with the full item, strings only", async () => {
     const seen = capture("/api/quagga/bgp/setNeighbor/", { result: "saved" });
-    const uuid = await client().createNeighbor(NEIGHBOR, { peerGroups: [], capabilities: caps() });
+    const uuid = await client().createNeighbor(NEIGHBOR, []);
     expect(isUpsertableUuid(uuid)).toBe(true);
     expect(seen).toHaveLength(1);
     expect(seen[0]?.path).toBe(`/api/quagga/bgp/setNeighbor/${uuid}`);
@@ -75,8 +75,8 @@ describe("neighbors", () => {
     capture("/api/quagga/bgp/setNeighbor/", { result: "saved" });
     capture("/api/quagga/bgp/setNeighbor/", { result: "saved" });
     const c = client();
-    const a = await c.createNeighbor(NEIGHBOR, { peerGroups: [], capabilities: caps() });
-    const b = await c.createNeighbor(NEIGHBOR, { peerGroups: [], capabilities: caps() });
+    const a = await c.createNeighbor(NEIGHBOR, []);
+    const b = await c.createNeighbor(NEIGHBOR, []);
     expect(a).not.toBe(b);
   });
 
@@ -84,10 +84,7 @@ describe("neighbors", () => {
     const seen = capture(`/api/quagga/bgp/setNeighbor/${UUID.n1}`, { result: "saved" });
     // os-frr 1.40: no remote_as_mode yet
     const neighborFields = ["enabled", "description", "address", "remoteas", "updatesource", "keepalive", "holddown", "connecttimer", "bfd", "multihop", "password", "peergroup"];
-    await client().updateNeighbor(UUID.n1, { ...NEIGHBOR, address: "FD00::11", peerGroup: "k8s", keepalive: null }, {
-      peerGroups: [{ uuid: UUID.pg, name: "k8s" }],
-      capabilities: caps({ neighborFields }),
-    });
+    await client({ capabilities: caps({ neighborFields }) }).updateNeighbor(UUID.n1, { ...NEIGHBOR, address: "FD00::11", peerGroup: "k8s", keepalive: null }, [{ uuid: UUID.pg, name: "k8s" }]);
     const item = expectStringLeaves(seen[0]?.body, "neighbor");
     expect(item.peergroup).toBe(UUID.pg);
     expect(item.address).toBe("fd00::11");
@@ -97,7 +94,7 @@ describe("neighbors", () => {
   });
 
   test("an unknown peer group is refused before any request", async () => {
-    const e = (await rejectionOf(client().createNeighbor({ ...NEIGHBOR, peerGroup: "nope" }, { peerGroups: [], capabilities: caps() }))) as OpnsenseError;
+    const e = (await rejectionOf(client().createNeighbor({ ...NEIGHBOR, peerGroup: "nope" }, []))) as OpnsenseError;
     expect(e.kind).toBe("validation");
     expect(e.validations?.["neighbor.peergroup"]?.[0]).toContain("nope");
   });
@@ -176,7 +173,7 @@ const RULE: RuleSpec = {
 describe("rules", () => {
   test("create on 26.1: protocol upper-case, interfaces comma-joined, statetype, category", async () => {
     const seen = capture("/api/firewall/filter/setRule/", { result: "saved" });
-    const uuid = await client().createRule({ ...RULE, interfaces: ["opt1", "lan"] }, UUID.cat, caps());
+    const uuid = await client({ capabilities: caps() }).createRule({ ...RULE, interfaces: ["opt1", "lan"] }, UUID.cat);
     expect(seen[0]?.path).toBe(`/api/firewall/filter/setRule/${uuid}`);
     expect(expectStringLeaves(seen[0]?.body, "rule")).toEqual({
       enabled: "1",
@@ -198,7 +195,7 @@ describe("rules", () => {
 
   test("24.x: statetype omitted (the model has no such field)", async () => {
     const seen = capture(`/api/firewall/filter/setRule/${UUID.rule1}`, { result: "saved" });
-    await client().updateRule(UUID.rule1, { ...RULE, direction: "in", statetype: null }, UUID.cat, caps({ ruleStatetype: false, ruleDirectionAny: false, versionRange: "24.1-24.7" }));
+    await client({ capabilities: caps({ ruleStatetype: false, ruleDirectionAny: false, versionRange: "24.1-24.7" }) }).updateRule(UUID.rule1, { ...RULE, direction: "in", statetype: null }, UUID.cat);
     const item = expectStringLeaves(seen[0]?.body, "rule");
     expect("statetype" in item).toBe(false);
     expect(item.direction).toBe("in");
@@ -206,12 +203,12 @@ describe("rules", () => {
 
   test("statetype null is omitted on newer versions too", async () => {
     const seen = capture(`/api/firewall/filter/setRule/${UUID.rule1}`, { result: "saved" });
-    await client().updateRule(UUID.rule1, { ...RULE, statetype: null }, UUID.cat, caps());
+    await client({ capabilities: caps() }).updateRule(UUID.rule1, { ...RULE, statetype: null }, UUID.cat);
     expect("statetype" in expectStringLeaves(seen[0]?.body, "rule")).toBe(false);
   });
 
   test('direction "any" before 26.1 is refused client-side', async () => {
-    const e = (await rejectionOf(client().createRule(RULE, UUID.cat, caps({ ruleDirectionAny: false, versionRange: "25.7.x" })))) as OpnsenseError;
+    const e = (await rejectionOf(client({ capabilities: caps({ ruleDirectionAny: false, versionRange: "25.7.x" }) }).createRule(RULE, UUID.cat))) as OpnsenseError;
     expect(e.kind).toBe("validation");
     expect(e.validations?.["rule.direction"]?.[0]).toMatch(/26\.1/);
   });
@@ -220,7 +217,7 @@ describe("rules", () => {
     api()
       .post((u) => u.startsWith("/api/firewall/filter/setRule/"))
       .reply(200, { result: "failed", validations: { "rule.destination_port": "Source/Destination ports are only valid for tcp or udp type rules." } });
-    const e = (await rejectionOf(client().createRule({ ...RULE, protocol: "any" }, UUID.cat, caps()))) as OpnsenseError;
+    const e = (await rejectionOf(client({ capabilities: caps() }).createRule({ ...RULE, protocol: "any" }, UUID.cat))) as OpnsenseError;
     expect(e.validations).toEqual({ "rule.destination_port": ["Source/Destination ports are only valid for tcp or udp type rules."] });
   });
 
