@@ -103,7 +103,7 @@ function pureMiddle(n: number): { ms: number; ops: number } {
     aliasTablesRunning: new Map(desired.aliases.map((a) => [a.spec.name, a.spec.content])),
     bgpSessions: { ok: false, reason: "not part of the planning benchmark", privilege: null },
   };
-  const opts = { ownerId: "default", policy: "sync" as const, adoptExisting: false, firstPassSinceStart: false };
+  const opts = { ownerId: "default", policy: "sync" as const, adoptExisting: false, carry: { frrPending: false, firewallPending: null, firstPassSinceStart: false } };
   const facts = { ...noFacts, ownedNeighbors: ownedNeighborsByKey(snapshot.neighbors, makeOwner("default", "", [])).unique };
   const times: number[] = [];
   let ops = -1;

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { RouterSnapshot, RuleSpec } from "../domain/types.ts";
-import type { Operation, Plan } from "../plan/types.ts";
+import type { ApplyMode, FirewallAction, Operation, Plan } from "../plan/types.ts";
 import { errorKind, errorMessage, isFatal, type ErrorKind } from "./errors.ts";
 import type { RouterWriter } from "./ports.ts";
 import { describeOperation, keyOf, objectKindOf, type ObjectKind } from "./describe.ts";
@@ -13,8 +13,7 @@ export type Failure = { readonly target: string; readonly error: string; readonl
 /** `rules`: keys of the rule changes of the pass that cut the API off (the ones undone). */
 export type LockoutReport = { readonly undone: boolean; readonly detail: string; readonly rules: readonly string[] };
 
-/** `aliases` = alias reconfigure (reloads rules too), `filter` = filter apply. */
-export type FirewallAction = "aliases" | "filter";
+export type { FirewallAction } from "../plan/types.ts";
 
 export type ApplyResult = {
   readonly counts: Readonly<Record<ObjectKind, ObjectCounts>>;
@@ -45,13 +44,6 @@ export type ApplyOptions = {
   readonly categoryName: string;
   /** Skip every firewall write and apply (set after a lockout undo until restart). */
   readonly firewallSuspended: boolean;
-  /**
-   * A firewall action an earlier pass of this process saved changes for but could not complete.
-   * pf's running rules cannot be read back, so only this memory says they still need applying.
-   */
-  readonly firewallPending?: FirewallAction | null;
-  /** The same for FRR, for when its running configuration cannot be read to find out. */
-  readonly frrPending?: boolean;
   /** How long the reachability check after a firewall apply may take, and how long undo keeps trying. */
   readonly reachability?: { readonly checkTimeoutMs: number; readonly attempts: number; readonly intervalMs: number; readonly undoDeadlineMs: number };
   readonly onWrite?: (op: Operation) => void;
@@ -77,7 +69,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const { writer, logger } = opts;
-  const caps = opts.snapshot.capabilities;
   const counts = emptyCounts();
   const failures: Failure[] = [];
   const done: { op: Operation; uuid: string }[] = [];
@@ -91,25 +82,21 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
 
   if (opts.dryRun) {
     for (const op of operations) logger.info({ dryRun: true, ...describeOperation(op) }, "dry run: would write");
-    if (plan.reconfigureFrr) logger.info({ dryRun: true }, "dry run: would reconfigure FRR");
-    if (!opts.firewallSuspended && (plan.reloadAliases || plan.applyFilter))
-      logger.info({ dryRun: true }, plan.reloadAliases ? "dry run: would reload aliases" : "dry run: would apply filter rules");
-    return { counts, written: [], failures, frrReconfigured: false, aliasesReloaded: false, filterApplied: false, lockout: null, frrPending: opts.frrPending ?? false, firewallPending: opts.firewallPending ?? null, aborted: null, dryRun: true };
+    const { frr, firewall } = plan.actions;
+    if (frr !== null) logger.info({ dryRun: true }, "dry run: would reconfigure FRR");
+    if (!opts.firewallSuspended && firewall !== null)
+      logger.info({ dryRun: true }, firewall.action === "aliases" ? "dry run: would reload aliases" : "dry run: would apply filter rules");
+    // Nothing was applied: what had to be applied regardless of writes still has to be.
+    const firewallPending = !opts.firewallSuspended && firewall?.mode === "always" ? firewall.action : null;
+    return { counts, written: [], failures, frrReconfigured: false, aliasesReloaded: false, filterApplied: false, lockout: null, frrPending: frr === "always", firewallPending, aborted: null, dryRun: true };
   }
 
   let categoryUuid = opts.snapshot.categories.find((c) => c.name === opts.categoryName)?.uuid ?? null;
   const peerGroups = opts.snapshot.peerGroups;
-  const hasRuleOps = operations.some((o) => objectKindOf(o) === "rule");
-  const hasAliasOps = operations.some((o) => objectKindOf(o) === "alias");
-
-  // Best-effort server-side safety net where it still works (24.1–25.1): a savepoint before rule
-  // writes lets OPNsense itself roll the rules back if we lose access and cannot undo.
+  // Best-effort server-side safety net where it still works (24.1–25.1; the plan decides): a
+  // savepoint before rule writes lets OPNsense itself roll the rules back if we lose access.
   let revision: string | null = null;
-  // Only a filter apply applies a revision: when the firewall action will be an alias reload
-  // (aliases written, saved but not loaded, or carried over from an earlier pass) a savepoint
-  // would be a wasted backup and its rollback could never be cancelled.
-  const willReloadAliases = hasAliasOps || plan.reloadAliases || opts.firewallPending === "aliases";
-  if (hasRuleOps && !willReloadAliases && caps.serverRollback) {
+  if (plan.actions.savepoint && !opts.firewallSuspended) {
     try {
       revision = await writer.savepoint();
     } catch (err) {
@@ -145,12 +132,10 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   let filterApplied = false;
   let lockout: LockoutReport | null = null;
 
-  // Pending-only reasons (saved but not running) need an apply even without writes; when writes
-  // were planned but all failed there is nothing new to apply.
-  const planned = (kind: ObjectKind) => operations.some((o) => objectKindOf(o) === kind);
-  const bgpWritten = wrote("neighbor") || wrote("prefix");
-  const bgpPlanned = planned("neighbor") || planned("prefix");
-  const needFrr = bgpWritten || (plan.reconfigureFrr && !bgpPlanned) || opts.frrPending === true;
+  // The plan decided the applies; "if-written" ones wait for a write of this pass to succeed.
+  const due = (mode: ApplyMode | null, written: boolean): boolean => mode === "always" || (mode === "if-written" && written);
+  const { frr: frrMode, firewall } = plan.actions;
+  const needFrr = due(frrMode, wrote("neighbor") || wrote("prefix"));
   if (!aborted && needFrr) {
     try {
       await writer.reconfigureFrr();
@@ -165,11 +150,10 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     }
   }
 
-  const needAliasReload = wrote("alias") || (plan.reloadAliases && !planned("alias")) || opts.firewallPending === "aliases";
-  const needFilterApply = wrote("rule") || (plan.applyFilter && !planned("rule")) || opts.firewallPending === "filter";
-  if (!aborted && !opts.firewallSuspended && (needAliasReload || needFilterApply)) {
+  const needFirewall = firewall !== null && due(firewall.mode, wrote("alias") || wrote("rule"));
+  if (!aborted && !opts.firewallSuspended && needFirewall) {
     try {
-      if (needAliasReload) {
+      if (firewall.action === "aliases") {
         await writer.reloadAliases();
         aliasesReloaded = true;
         opts.onApply?.("aliases");
@@ -187,7 +171,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     }
   }
 
-  const needed: FirewallAction | null = opts.firewallSuspended ? null : needAliasReload ? "aliases" : needFilterApply ? "filter" : null;
+  const needed: FirewallAction | null = opts.firewallSuspended || !needFirewall ? null : firewall.action;
   const firewallPending = needed !== null && !aliasesReloaded && !filterApplied ? needed : null;
   const frrPending = needFrr && !frrReconfigured;
   return { counts, written: done.map((d) => d.op), failures, frrReconfigured, aliasesReloaded, filterApplied, lockout, frrPending, firewallPending, aborted, dryRun: false };

@@ -35,10 +35,11 @@ export function renderPlan(report: PassReport): PlanOutcome {
   const ops = plan.operations;
   // The first pass after a start re-applies the agent's rules as a precaution; a plan is not a start.
   const reasons = plan.pendingReasons.filter((r) => r !== FIRST_PASS_REAPPLY);
+  const { frr, firewall } = plan.actions;
   const applies = [
-    ...(plan.reconfigureFrr ? ["reconfigure FRR"] : []),
-    ...(plan.reloadAliases ? ["reload aliases (and rules)"] : []),
-    ...(plan.applyFilter && !plan.reloadAliases && ops.some((o) => o.kind.endsWith("-rule")) ? ["apply firewall rules"] : []),
+    ...(frr !== null ? ["reconfigure FRR"] : []),
+    ...(firewall?.action === "aliases" ? ["reload aliases (and rules)"] : []),
+    ...(firewall?.action === "filter" && ops.some((o) => o.kind.endsWith("-rule")) ? ["apply firewall rules"] : []),
   ];
   const pending = ops.length > 0 || applies.length > 0;
   if (ops.length > 0) {

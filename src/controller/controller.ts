@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { applyPlan, type ApplyResult, type FirewallAction } from "../apply/apply.ts";
+import { applyPlan, type ApplyResult } from "../apply/apply.ts";
 import { errorKind, errorMessage, isFatal } from "../apply/errors.ts";
 import type { Config } from "../config/types.ts";
 import { computeDesired } from "../desired/index.ts";
@@ -15,7 +15,7 @@ import { createSuspensionKeeper } from "./suspension-keeper.ts";
 import { createChangeNotices } from "./change-notices.ts";
 import { passResult, summaryFields } from "./summary.ts";
 import type { DesiredState, RouterFacts } from "../desired/types.ts";
-import type { Plan } from "../plan/types.ts";
+import { FRESH_START, type CarryOver, type Plan } from "../plan/types.ts";
 import { aliasNames, categoryName } from "../domain/names.ts";
 import { neighborKey } from "../domain/ownership.ts";
 import { parseIp } from "../domain/net.ts";
@@ -108,10 +108,9 @@ export function createController(opts: ControllerOptions): Controller {
   const backoffMax = opts.retryBackoffMs?.max ?? config.syncIntervalMs;
 
   let caps: Capabilities | null = null;
-  let firstPassSinceStart = true;
   const suspension = createSuspensionKeeper({ store: opts.suspensionStore ?? null, logger, metrics });
-  let firewallPending: FirewallAction | null = null;
-  let frrPending = false;
+  /** What earlier passes left undone: the only pass state carried forward (src/plan/types.ts). */
+  let carry: CarryOver = FRESH_START;
   const startedAt = Date.now();
   let lastAttemptAt: number | null = null;
   let lastSuccessAt: number | null = null;
@@ -211,7 +210,7 @@ export function createController(opts: ControllerOptions): Controller {
         ownerId: config.ownerId,
         policy: config.policy,
         adoptExisting: config.adoptExisting,
-        firstPassSinceStart,
+        carry,
       });
       plan = steps;
       for (const c of steps.conflicts)
@@ -225,19 +224,16 @@ export function createController(opts: ControllerOptions): Controller {
         dryRun: config.dryRun,
         categoryName: want.categoryName,
         firewallSuspended: suspension.current() !== null,
-        firewallPending,
-        frrPending,
         ...(opts.reachability ? { reachability: opts.reachability } : {}),
         onWrite: (op) => metrics.writes.inc({ operation: op.kind }),
         onApply: (s) => metrics.applies.inc({ subsystem: s }),
       });
       applied = outcome;
       if (appliedSomething(outcome)) scheduler.applied();
-      if (firewallPending && !outcome.firewallPending) logger.info({ action: firewallPending }, "firewall changes from an earlier pass applied");
-      firewallPending = outcome.firewallPending;
-      frrPending = outcome.frrPending;
-      if (frrPending) logger.warn({}, "BGP neighbors are saved but FRR was not reconfigured yet; the next pass does it");
-      if (firewallPending) logger.warn({ action: firewallPending }, "firewall changes are saved but not applied yet; the next pass applies them");
+      if (carry.firewallPending && !outcome.firewallPending) logger.info({ action: carry.firewallPending }, "firewall changes from an earlier pass applied");
+      carry = { ...carry, frrPending: outcome.frrPending, firewallPending: outcome.firewallPending };
+      if (carry.frrPending) logger.warn({}, "BGP neighbors are saved but FRR was not reconfigured yet; the next pass does it");
+      if (carry.firewallPending) logger.warn({ action: carry.firewallPending }, "firewall changes are saved but not applied yet; the next pass applies them");
       const suspendedBefore = suspension.current();
       if (outcome.lockout) await suspension.suspendNow(outcome.lockout.detail, outcome.lockout.rules);
       else if (suspendedBefore)
@@ -264,7 +260,7 @@ export function createController(opts: ControllerOptions): Controller {
         routerHealthy = true;
         logger.info(fields, "sync complete");
       }
-      if (result !== "error") firstPassSinceStart = false;
+      if (result !== "error") carry = { ...carry, firstPassSinceStart: false };
       metrics.conflicts.set(steps.conflicts.length);
       metrics.problems.set(want.problems.length);
       for (const reason of ["invalid-input", "removal-grace", "deletion-guard"] as const)

@@ -1,7 +1,7 @@
 import type { RouterSnapshot } from "../domain/types.ts";
 import type { Policy } from "../config/types.ts";
 import type { DesiredState } from "../desired/types.ts";
-import type { Operation, OperationKind, Plan, Suppressed } from "./types.ts";
+import type { ApplyMode, CarryOver, Operation, OperationKind, Plan, PlanActions, Suppressed } from "./types.ts";
 import { makeOwner, ownedFirewallKey } from "./ownership.ts";
 import { planNeighbors } from "./neighbors.ts";
 import { planPrefixRows } from "./prefix-rows.ts";
@@ -12,8 +12,8 @@ export type PlanOptions = {
   readonly ownerId: string;
   readonly policy: Policy;
   readonly adoptExisting: boolean;
-  /** The first pass of this process: pf may run an older ruleset than the saved one, and OPNsense cannot tell. */
-  readonly firstPassSinceStart: boolean;
+  /** What earlier passes of this process left undone. */
+  readonly carry: CarryOver;
 };
 
 /**
@@ -100,7 +100,7 @@ export function computePlan(desired: DesiredState, actual: RouterSnapshot, opts:
   const aliasPending = aliasPendingReasons(actual, owner);
   pendingReasons.push(...frrPending, ...aliasPending);
   const ownedRules = actual.rules.some((r) => ownedFirewallKey(r, owner) !== null);
-  const firstPassApply = opts.firstPassSinceStart && ownedRules;
+  const firstPassApply = opts.carry.firstPassSinceStart && ownedRules;
   if (firstPassApply) pendingReasons.push(FIRST_PASS_REAPPLY);
 
   return {
@@ -108,9 +108,45 @@ export function computePlan(desired: DesiredState, actual: RouterSnapshot, opts:
     conflicts: [...prefixRows.conflicts, ...neighbors.conflicts, ...aliases.conflicts, ...rules.conflicts],
     suppressed,
     unchanged: { neighbors: neighbors.unchanged, prefixRows: prefixRows.unchanged, aliases: aliases.unchanged, rules: rules.unchanged },
-    reconfigureFrr: ordered.some(isBgpOp) || frrPending.length > 0,
-    reloadAliases: ordered.some(isAliasOp) || aliasPending.length > 0,
-    applyFilter: ordered.some(isRuleOp) || firstPassApply,
+    actions: decideActions({
+      bgpOps: ordered.some(isBgpOp),
+      aliasOps: ordered.some(isAliasOp),
+      ruleOps: ordered.some(isRuleOp),
+      frrNotRunning: frrPending.length > 0,
+      aliasesNotLoaded: aliasPending.length > 0,
+      firstPassApply,
+      carry: opts.carry,
+      serverRollback: caps.serverRollback,
+    }),
     pendingReasons,
   };
+}
+
+/**
+ * Which applies follow the writes. An alias reload also reloads the rules, so it wins over a
+ * filter apply; the savepoint only makes sense for a filter apply of rule changes (it is what
+ * applies the revision), and only where OPNsense's rollback works.
+ */
+export function decideActions(f: {
+  readonly bgpOps: boolean;
+  readonly aliasOps: boolean;
+  readonly ruleOps: boolean;
+  readonly frrNotRunning: boolean;
+  readonly aliasesNotLoaded: boolean;
+  readonly firstPassApply: boolean;
+  readonly carry: CarryOver;
+  readonly serverRollback: boolean;
+}): PlanActions {
+  const mode = (always: boolean, written: boolean): ApplyMode | null => (always ? "always" : written ? "if-written" : null);
+  const frr = mode(f.frrNotRunning || f.carry.frrPending, f.bgpOps);
+  const aliases = mode(f.aliasesNotLoaded || f.carry.firewallPending === "aliases", f.aliasOps);
+  const filter = mode(f.firstPassApply || f.carry.firewallPending === "filter", f.ruleOps);
+  // "always" for either part makes the reload unconditional; otherwise it waits for a write.
+  const firewall =
+    aliases !== null
+      ? { action: "aliases" as const, mode: aliases === "always" || filter === "always" ? ("always" as const) : ("if-written" as const) }
+      : filter !== null
+        ? { action: "filter" as const, mode: filter }
+        : null;
+  return { frr, firewall, savepoint: firewall?.action === "filter" && f.ruleOps && f.serverRollback };
 }

@@ -39,12 +39,39 @@ export type Plan = {
   readonly conflicts: readonly Conflict[];
   readonly suppressed: readonly Suppressed[];
   readonly unchanged: { readonly neighbors: number; readonly prefixRows: number; readonly aliases: number; readonly rules: number };
-  /** FRR must be reconfigured: BGP objects change, or saved BGP objects differ from what FRR runs (crash between write and reconfigure). */
-  readonly reconfigureFrr: boolean;
-  /** Aliases must be reloaded into pf (`alias/reconfigure`, which also reloads rules). */
-  readonly reloadAliases: boolean;
-  /** Rules changed (or are saved but not running) and need `filter/apply` (unless reloadAliases covers it). */
-  readonly applyFilter: boolean;
+  /** The applies after the writes, decided here and only executed by apply. */
+  readonly actions: PlanActions;
   /** Why a reconfigure/apply is needed without writes (for the log). */
   readonly pendingReasons: readonly string[];
 };
+
+/** `alias` = `alias/reconfigure` (reloads rules too), `filter` = `filter/apply`. */
+export type FirewallAction = "aliases" | "filter";
+
+/**
+ * `always`: something saved is not running (or an earlier pass of this process left it undone);
+ * `if-written`: only when at least one write of this pass for that subsystem succeeds (a change
+ * set whose writes all failed has nothing new to apply).
+ */
+export type ApplyMode = "always" | "if-written";
+
+export type PlanActions = {
+  /** Reconfigure FRR (neighbors and prefix lists), or not. */
+  readonly frr: ApplyMode | null;
+  /** Reload pf: which action, and when. */
+  readonly firewall: { readonly action: FirewallAction; readonly mode: ApplyMode } | null;
+  /** Wrap a rule-only filter apply in OPNsense's savepoint/rollback (only where that works). */
+  readonly savepoint: boolean;
+};
+
+/** What an earlier pass of this process left undone: the only state carried from pass to pass. */
+export type CarryOver = {
+  /** A reconfigure the last pass needed and did not get done. */
+  readonly frrPending: boolean;
+  /** A firewall action the last pass needed and did not get done (pf's rules cannot be read back). */
+  readonly firewallPending: FirewallAction | null;
+  /** No pass of this process has completed: pf may run an older ruleset than the saved one. */
+  readonly firstPassSinceStart: boolean;
+};
+
+export const FRESH_START: CarryOver = { frrPending: false, firewallPending: null, firstPassSinceStart: true };

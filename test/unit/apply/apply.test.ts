@@ -2,10 +2,11 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { applyPlan } from "../../../src/apply/apply.ts";
 import type { RouterWriter } from "../../../src/apply/ports.ts";
-import type { Operation, Plan } from "../../../src/plan/types.ts";
+import type { CarryOver, Operation, Plan } from "../../../src/plan/types.ts";
+import { decideActions } from "../../../src/plan/compute.ts";
 import type { NeighborSpec, RuleSpec } from "../../../src/domain/types.ts";
 import { CAPS } from "../desired/fixtures.ts";
-import { neighbor, rule as ruleRow, snapshot as emptySnapshot } from "../plan/helpers.ts";
+import { neighbor, rule as ruleRow, snapshot as emptySnapshot, STEADY } from "../plan/helpers.ts";
 
 const CAPS_26_1 = CAPS["26.1"];
 function neighborSpec(address: string, node: string): NeighborSpec {
@@ -61,17 +62,28 @@ function recordingWriter(over: Partial<RouterWriter> = {}) {
   return { writer, calls };
 }
 
-function plan(operations: Operation[], flags: Partial<Plan> = {}): Plan {
+/** A plan of these operations whose actions the planner's own rule decides. */
+function plan(
+  operations: Operation[],
+  o: { carry?: Partial<CarryOver>; frrNotRunning?: boolean; aliasesNotLoaded?: boolean; serverRollback?: boolean; pendingReasons?: string[] } = {},
+): Plan {
+  const has = (suffix: string) => operations.some((op) => op.kind.endsWith(suffix));
   return {
     operations,
     conflicts: [],
     suppressed: [],
     unchanged: { neighbors: 0, prefixRows: 0, aliases: 0, rules: 0 },
-    reconfigureFrr: operations.some((o) => o.kind.endsWith("-neighbor")),
-    reloadAliases: operations.some((o) => o.kind.endsWith("-alias")),
-    applyFilter: operations.some((o) => o.kind.endsWith("-rule")),
-    pendingReasons: [],
-    ...flags,
+    actions: decideActions({
+      bgpOps: has("-neighbor") || has("-prefix"),
+      aliasOps: has("-alias"),
+      ruleOps: has("-rule"),
+      frrNotRunning: o.frrNotRunning ?? false,
+      aliasesNotLoaded: o.aliasesNotLoaded ?? false,
+      firstPassApply: false,
+      carry: { ...STEADY, ...o.carry },
+      serverRollback: o.serverRollback ?? false,
+    }),
+    pendingReasons: o.pendingReasons ?? [],
   };
 }
 
@@ -169,14 +181,14 @@ describe("applyPlan", () => {
     const first = await applyPlan(plan([n1]), { ...base, writer: failing.writer });
     expect(first.frrPending).toBe(true);
     const { writer, calls } = recordingWriter();
-    const second = await applyPlan(plan([]), { ...base, writer, frrPending: true });
+    const second = await applyPlan(plan([], { carry: { frrPending: first.frrPending } }), { ...base, writer });
     expect(calls).toEqual(["reconfigureFrr", "frrStatus"]);
     expect(second.frrPending).toBe(false);
   });
 
   it("reconfigures FRR without writes when saved changes are pending", async () => {
     const { writer, calls } = recordingWriter();
-    await applyPlan(plan([], { reconfigureFrr: true, pendingReasons: ["x"] }), { ...base, writer });
+    await applyPlan(plan([], { frrNotRunning: true, pendingReasons: ["x"] }), { ...base, writer });
     expect(calls).toEqual(["reconfigureFrr", "frrStatus"]);
   });
 
@@ -218,17 +230,17 @@ describe("applyPlan", () => {
   it("uses the savepoint on 24.1–25.1 and cancels the rollback once reachable", async () => {
     const { writer, calls } = recordingWriter();
     const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] }, CAPS["25.1"]);
-    await applyPlan(plan([rule]), { ...base, snapshot, writer });
+    await applyPlan(plan([rule], { serverRollback: true }), { ...base, snapshot, writer });
     expect(calls).toEqual(["savepoint", "createRule", "applyFilter 1700000000.12", "checkReachable", "cancelRollback 1700000000.12"]);
   });
 
   it("no savepoint when the firewall action will be an alias reload (carried over or pending): its revision would never be applied", async () => {
     const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] }, CAPS["25.1"]);
     const carried = recordingWriter();
-    await applyPlan(plan([rule]), { ...base, snapshot, writer: carried.writer, firewallPending: "aliases" });
+    await applyPlan(plan([rule], { serverRollback: true, carry: { firewallPending: "aliases" } }), { ...base, snapshot, writer: carried.writer });
     expect(carried.calls).toEqual(["createRule", "reloadAliases", "checkReachable"]);
     const pending = recordingWriter();
-    await applyPlan(plan([rule], { reloadAliases: true }), { ...base, snapshot, writer: pending.writer });
+    await applyPlan(plan([rule], { serverRollback: true, aliasesNotLoaded: true }), { ...base, snapshot, writer: pending.writer });
     expect(pending.calls).toEqual(["createRule", "reloadAliases", "checkReachable"]);
   });
 

@@ -13,7 +13,7 @@ const zero = { created: 0, updated: 0, deleted: 0, adopted: 0, released: 0 };
 
 function report(parts: { written?: ApplyResult["written"]; failures?: ApplyResult["failures"]; conflicts?: Plan["conflicts"]; problems?: DesiredState["problems"] }): PassReport {
   const desired: DesiredState = { categoryName: "c", neighbors: [{ key: "node=worker-1", node: "worker-1", spec, ownAddress: true }], prefixRows: [], aliases: [], rules: [], problems: parts.problems ?? [], held: [], deletionGuard: null, lbAddresses: [], settings: passSettings(makeConfig(), { nodes: [], services: [] }) };
-  const plan: Plan = { operations: [], conflicts: parts.conflicts ?? [], suppressed: [], unchanged: { neighbors: 0, prefixRows: 0, aliases: 0, rules: 0 }, reconfigureFrr: false, reloadAliases: false, applyFilter: false, pendingReasons: [] };
+  const plan: Plan = { operations: [], conflicts: parts.conflicts ?? [], suppressed: [], unchanged: { neighbors: 0, prefixRows: 0, aliases: 0, rules: 0 }, actions: { frr: null, firewall: null, savepoint: false }, pendingReasons: [] };
   const applied: ApplyResult = {
     counts: { neighbor: zero, prefix: zero, alias: zero, rule: zero, category: zero },
     written: parts.written ?? [],

@@ -1,6 +1,6 @@
 /** Builders for router snapshots and a tiny pure "apply a plan" used to check idempotence. */
 import type { Alias, Capabilities, Neighbor, NeighborSpec, RouterSnapshot, Rule, RuleSpec } from "../../../src/domain/types.ts";
-import type { Operation } from "../../../src/plan/types.ts";
+import type { CarryOver, Operation, Plan } from "../../../src/plan/types.ts";
 import { CAPS } from "../desired/fixtures.ts";
 
 export function snapshot(parts: Partial<RouterSnapshot> = {}, caps: Capabilities = CAPS["26.1"]): RouterSnapshot {
@@ -122,4 +122,12 @@ export function applyOps(s: RouterSnapshot, ops: readonly Operation[], categoryN
     }
   }
   return { ...s, categories, neighbors, prefixRows, aliases, rules };
+}
+
+/** A process that has completed passes and left nothing undone. */
+export const STEADY: CarryOver = { frrPending: false, firewallPending: null, firstPassSinceStart: false };
+
+/** The plan's applies in brief: [FRR reconfigure?, firewall action (aliases/filter) or null]. */
+export function applies(p: Plan): [boolean, string | null] {
+  return [p.actions.frr !== null, p.actions.firewall?.action ?? null];
 }

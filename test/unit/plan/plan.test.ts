@@ -7,10 +7,11 @@ import type { Capabilities, RouterSnapshot } from "../../../src/domain/types.ts"
 import type { DesiredState } from "../../../src/desired/types.ts";
 import type { Operation, Plan } from "../../../src/plan/types.ts";
 import { CAPS, NO_FACTS, lbService, makeConfig, node } from "../desired/fixtures.ts";
-import { alias, applyOps, neighbor, rule, snapshot } from "./helpers.ts";
+import { alias, applies, applyOps, neighbor, rule, snapshot, STEADY } from "./helpers.ts";
+import { FRESH_START } from "../../../src/plan/types.ts";
 
 const config = makeConfig();
-const OPTS: PlanOptions = { ownerId: "default", policy: "sync", adoptExisting: false, firstPassSinceStart: false };
+const OPTS: PlanOptions = { ownerId: "default", policy: "sync", adoptExisting: false, carry: STEADY };
 const M = (key: string, owner = "default") => `opnsense-bgp-agent:${owner} ${key}`;
 const CAT = { uuid: "cat-1", name: "opnsense-bgp-agent" };
 
@@ -39,7 +40,7 @@ describe("fresh router", () => {
       "create-alias bgp-nodes",
       "create-rule bgp-peers",
     ]);
-    expect([p.reconfigureFrr, p.reloadAliases, p.applyFilter]).toEqual([true, true, true]);
+    expect(applies(p)).toEqual([true, "aliases"]);
     expect(p.conflicts).toEqual([]);
     expect(p.pendingReasons).toEqual([]);
   });
@@ -55,7 +56,7 @@ describe("steady state", () => {
     const p = plan(d, synced(d));
     expect(p.operations).toEqual([]);
     expect(p.unchanged).toEqual({ neighbors: 2, prefixRows: 0, aliases: 2, rules: 2 });
-    expect([p.reconfigureFrr, p.reloadAliases, p.applyFilter]).toEqual([false, false, false]);
+    expect(applies(p)).toEqual([false, null]);
   });
 
   test("canonical comparison: reordered content, lists and protocol case are not changes", () => {
@@ -103,7 +104,7 @@ describe("changes", () => {
       },
       { kind: "update-alias", key: "bgp-nodes", uuid: s.aliases[0]?.uuid, spec: after.aliases[0]?.spec, changed: ["content"] },
     ]);
-    expect([p.reconfigureFrr, p.reloadAliases, p.applyFilter]).toEqual([true, true, false]);
+    expect(applies(p)).toEqual([true, "aliases"]);
   });
 
   test("removed node: neighbor deleted, alias updated", () => {
@@ -148,7 +149,7 @@ describe("changes", () => {
     const d = want([], [lbService("web", "a", ["10.0.30.1"])], makeConfig({ LB_CLIENT_NETWORKS: "interface=lan source=lan" }));
     const p = plan(want([]), synced(d));
     expect(steps(p)).toEqual(["delete-rule lb 1 in inet", "delete-alias lb-addresses"]);
-    expect([p.reconfigureFrr, p.reloadAliases, p.applyFilter]).toEqual([false, true, true]);
+    expect(applies(p)).toEqual([false, "aliases"]);
   });
 
   test("full order with every kind of operation", () => {
@@ -292,7 +293,7 @@ describe("policies", () => {
     const p = plan(after, s, { policy: "create-only" });
     expect(steps(p)).toEqual(["create-neighbor node=worker-3"]);
     expect(p.suppressed.map((x) => x.operation.kind)).toEqual(["update-neighbor", "delete-neighbor", "update-alias"]);
-    expect([p.reconfigureFrr, p.reloadAliases]).toEqual([true, false]);
+    expect(applies(p)).toEqual([true, null]);
   });
   test("create-only still refuses to adopt (adoption is an update)", () => {
     const hand = snapshot({ neighbors: [neighbor("hand-1", "10.0.20.11", "")] });
@@ -311,13 +312,13 @@ describe("pending changes (saved but not running)", () => {
 
   test("FRR runs everything saved: nothing to do", () => {
     const p = plan(d, { ...s, frrRunning: running([["10.0.20.11", 64555, null], ["10.0.20.12", 64555, null]]) });
-    expect([p.reconfigureFrr, p.pendingReasons]).toEqual([false, []]);
+    expect([p.actions.frr, p.pendingReasons]).toEqual([null, []]);
   });
 
   test("a saved owned neighbor FRR does not run → reconfigure", () => {
     const p = plan(d, { ...s, frrRunning: running([["10.0.20.11", 64555, null]]) });
     expect(p.operations).toEqual([]);
-    expect(p.reconfigureFrr).toBe(true);
+    expect(p.actions.frr).toBe("always");
     expect(p.pendingReasons).toEqual(["neighbor 10.0.20.12 (opnsense-bgp-agent:default node=worker-2) is saved but FRR does not run it"]);
   });
 
@@ -333,7 +334,7 @@ describe("pending changes (saved but not running)", () => {
 
   test("peer-group entries in the running config are not neighbors", () => {
     const p = plan(d, { ...s, frrRunning: running([["10.0.20.11", 64555, null], ["10.0.20.12", 64555, null], ["cilium", null, null]]) });
-    expect(p.reconfigureFrr).toBe(false);
+    expect(p.actions.frr).toBeNull();
   });
 
   test("with descriptions rendered: FRR runs our marker on an address now saved as someone else's", () => {
@@ -341,13 +342,13 @@ describe("pending changes (saved but not running)", () => {
     const live = running([["10.0.20.11", 64555, M("node=worker-1")], ["10.0.20.12", 64555, M("node=worker-2")]]);
     const p = plan(want([node("worker-1", "10.0.20.11")]), { ...withForeign, frrRunning: live });
     expect(steps(p)).toEqual(["update-alias bgp-nodes"]);
-    expect(p.reconfigureFrr).toBe(true);
+    expect(p.actions.frr).toBe("always");
     expect(p.pendingReasons).toEqual(['FRR runs neighbor 10.0.20.12 as "opnsense-bgp-agent:default node=worker-2", which is no longer saved as the agent\'s']);
   });
 
   test("unknown running state or FRR disabled: no pending detection", () => {
-    expect(plan(d, { ...s, frrRunning: null }).reconfigureFrr).toBe(false);
-    expect(plan(d, { ...s, frr: { enabled: false, manualConfig: false }, frrRunning: running([]) }).reconfigureFrr).toBe(false);
+    expect(plan(d, { ...s, frrRunning: null }).actions.frr).toBeNull();
+    expect(plan(d, { ...s, frr: { enabled: false, manualConfig: false }, frrRunning: running([]) }).actions.frr).toBeNull();
   });
 
   test("a disabled owned neighbor is not expected to run", () => {
@@ -361,7 +362,7 @@ describe("pending changes (saved but not running)", () => {
   test("live alias table differs from saved content → reload aliases", () => {
     const p = plan(d, { ...s, aliasTablesRunning: new Map([["k8s_bgp_nodes", ["10.0.20.11"]]]) });
     expect(p.operations).toEqual([]);
-    expect(p.reloadAliases).toBe(true);
+    expect(p.actions.firewall).toEqual({ action: "aliases", mode: "always" });
     expect(p.pendingReasons).toEqual(["alias k8s_bgp_nodes: pf holds 1 entries but 2 are saved"]);
   });
 
@@ -373,17 +374,17 @@ describe("pending changes (saved but not running)", () => {
       ["k8s_bgp_nodes", ["10.0.20.12/32", "10.0.20.11"]],
       ["k8s_lb_addresses", ["10.0.31.0/24", "2001:db8::1"]],
     ]);
-    expect(plan(dl, { ...sl, aliasTablesRunning: tables }).reloadAliases).toBe(false);
+    expect(plan(dl, { ...sl, aliasTablesRunning: tables }).actions.firewall).toBeNull();
   });
 
   test("first pass since start with owned rules → apply the filter", () => {
-    const p = plan(d, s, { firstPassSinceStart: true });
+    const p = plan(d, s, { carry: FRESH_START });
     expect(p.operations).toEqual([]);
-    expect([p.applyFilter, p.pendingReasons]).toEqual([true, ["first pass since start: OPNsense cannot show which rules pf runs"]]);
+    expect([p.actions.firewall, p.pendingReasons]).toEqual([{ action: "filter", mode: "always" }, ["first pass since start: OPNsense cannot show which rules pf runs"]]);
   });
 
   test("first pass without owned rules → nothing to apply", () => {
-    expect(plan(want([]), snapshot({ rules: [rule("x", "user rule", [])] }), { firstPassSinceStart: true, policy: "create-only" }).pendingReasons).toEqual([]);
+    expect(plan(want([]), snapshot({ rules: [rule("x", "user rule", [])] }), { carry: FRESH_START, policy: "create-only" }).pendingReasons).toEqual([]);
   });
 });
 

@@ -13,7 +13,7 @@ import type { Policy } from "../../../src/config/types.ts";
 import type { DesiredState } from "../../../src/desired/types.ts";
 import type { Operation } from "../../../src/plan/types.ts";
 import { CAPS, NO_FACTS, lbService, makeConfig, node, type Version } from "../desired/fixtures.ts";
-import { alias, applyOps, neighbor, rule, snapshot } from "./helpers.ts";
+import { alias, applyOps, neighbor, rule, snapshot, STEADY } from "./helpers.ts";
 
 const OWNERS = ["default", "cluster-b"] as const;
 const ADDRESSES = ["10.0.20.11", "10.0.20.12", "10.0.20.13", "10.0.20.14", "10.0.20.15"];
@@ -121,7 +121,7 @@ describe("plan properties", () => {
       fc.property(worldArb, (w) => {
         const { desired, actual } = build(w);
         const owned = ownedUuids(actual, desired, w.ownerId);
-        const p = computePlan(desired, actual, { ownerId: w.ownerId, policy: w.policy, adoptExisting: w.adoptExisting, firstPassSinceStart: w.firstPass });
+        const p = computePlan(desired, actual, { ownerId: w.ownerId, policy: w.policy, adoptExisting: w.adoptExisting, carry: { ...STEADY, firstPassSinceStart: w.firstPass } });
         for (const op of [...p.operations, ...p.suppressed.map((s) => s.operation)]) {
           const uuid = targetUuid(op);
           if (uuid === null || owned.has(uuid)) continue;
@@ -146,12 +146,12 @@ describe("plan properties", () => {
     fc.assert(
       fc.property(worldArb, (w) => {
         const { desired, actual } = build(w);
-        const opts = { ownerId: w.ownerId, policy: w.policy, adoptExisting: w.adoptExisting, firstPassSinceStart: false };
+        const opts = { ownerId: w.ownerId, policy: w.policy, adoptExisting: w.adoptExisting, carry: STEADY };
         const first = computePlan(desired, actual, opts);
         const after = applyOps(actual, first.operations, desired.categoryName);
         const second = computePlan(desired, after, opts);
         expect(second.operations).toEqual([]);
-        expect([second.reconfigureFrr, second.reloadAliases, second.applyFilter]).toEqual([false, false, false]);
+        expect(second.actions).toEqual({ frr: null, firewall: null, savepoint: false });
         // What was suppressed stays suppressed (and is reported again), nothing more.
         expect(second.suppressed.length).toBeLessThanOrEqual(first.suppressed.length);
       }),
@@ -163,7 +163,7 @@ describe("plan properties", () => {
     fc.assert(
       fc.property(worldArb, (w) => {
         const { desired, actual } = build(w);
-        const opts = { ownerId: w.ownerId, policy: "sync" as const, adoptExisting: w.adoptExisting, firstPassSinceStart: false };
+        const opts = { ownerId: w.ownerId, policy: "sync" as const, adoptExisting: w.adoptExisting, carry: STEADY };
         const p = computePlan(desired, actual, opts);
         const after = applyOps(actual, p.operations, desired.categoryName);
         const owned = ownedUuids(after, desired, w.ownerId);

@@ -4,14 +4,14 @@ import { computeDesired } from "../../../src/desired/compute.ts";
 import { anchorRowUuid } from "../../../src/desired/prefix-list.ts";
 import type { DesiredState } from "../../../src/desired/types.ts";
 import type { Alias, PrefixRow } from "../../../src/domain/types.ts";
-import { computePlan } from "../../../src/plan/compute.ts";
+import { computePlan, decideActions } from "../../../src/plan/compute.ts";
 import { checkClusterClaim } from "../../../src/plan/cluster-claim.ts";
 import { createGraceTracker } from "../../../src/controller/removal-grace.ts";
 import { tableEntry } from "../../../src/plan/pending.ts";
 import { CAPS, NO_FACTS, makeConfig, node } from "../desired/fixtures.ts";
-import { applyOps, neighbor, snapshot } from "./helpers.ts";
+import { applyOps, neighbor, snapshot, STEADY } from "./helpers.ts";
 
-const OPTS = { ownerId: "default", policy: "sync" as const, adoptExisting: false, firstPassSinceStart: false };
+const OPTS = { ownerId: "default", policy: "sync" as const, adoptExisting: false, carry: STEADY };
 const FILTERED = makeConfig({ LB_ADDRESSES: "10.96.0.0/24" });
 const want = (cfg = FILTERED, nodes = [node("w1", "10.0.20.11")]): DesiredState => computeDesired({ nodes, services: [] }, cfg, CAPS["26.1"], NO_FACTS);
 /** The BGP side of a plan: neighbor and prefix-list operations, in order. */
@@ -24,7 +24,7 @@ describe("prefix-list rows", () => {
     const p = computePlan(d, snapshot(), OPTS);
     expect(steps(p.operations)).toEqual(["create-prefix", "create-prefix", "create-neighbor"]);
     expect(bgpOps(p.operations)[0]).toMatchObject({ kind: "create-prefix", uuid: anchorRowUuid("default") });
-    expect(p.reconfigureFrr).toBe(true);
+    expect(p.actions.frr).toBe("if-written");
     const after = applyOps(snapshot(), p.operations, d.categoryName);
     expect(after.neighbors[0]?.prefixListIn).toBe(anchorRowUuid("default"));
     expect(computePlan(d, after, OPTS).operations).toEqual([]);
@@ -115,4 +115,26 @@ describe("pf table entries", () => {
     ["2001:db8::5/128", "2001:db8::5"],
     ["lan", "lan"],
   ])("%s is shown by pf as %s", (saved, live) => expect(tableEntry(saved)).toBe(live));
+});
+
+describe("the plan decides every apply (decideActions)", () => {
+  const none = { bgpOps: false, aliasOps: false, ruleOps: false, frrNotRunning: false, aliasesNotLoaded: false, firstPassApply: false, carry: STEADY, serverRollback: true };
+  test.each([
+    ["nothing to do", {}, { frr: null, firewall: null, savepoint: false }],
+    ["neighbor writes: FRR if a write succeeds", { bgpOps: true }, { frr: "if-written", firewall: null, savepoint: false }],
+    ["saved but not running: FRR regardless", { frrNotRunning: true }, { frr: "always", firewall: null, savepoint: false }],
+    ["a reconfigure left undone by the last pass", { carry: { ...STEADY, frrPending: true } }, { frr: "always", firewall: null, savepoint: false }],
+    ["rule writes on 24.1–25.1: filter apply inside a savepoint", { ruleOps: true }, { frr: null, firewall: { action: "filter", mode: "if-written" }, savepoint: true }],
+    ["rule writes where the rollback does not work: no savepoint", { ruleOps: true, serverRollback: false }, { frr: null, firewall: { action: "filter", mode: "if-written" }, savepoint: false }],
+    ["alias and rule writes: one alias reload, no savepoint", { aliasOps: true, ruleOps: true }, { frr: null, firewall: { action: "aliases", mode: "if-written" }, savepoint: false }],
+    [
+      "rule writes with an alias reload carried over: the reload, no savepoint (its revision would never be applied)",
+      { ruleOps: true, carry: { ...STEADY, firewallPending: "aliases" as const } },
+      { frr: null, firewall: { action: "aliases", mode: "always" }, savepoint: false },
+    ],
+    ["first pass after a start with owned rules: filter apply regardless", { firstPassApply: true }, { frr: null, firewall: { action: "filter", mode: "always" }, savepoint: false }],
+    ["alias writes and the first-pass apply: the alias reload becomes unconditional", { aliasOps: true, firstPassApply: true }, { frr: null, firewall: { action: "aliases", mode: "always" }, savepoint: false }],
+  ] as const)("%s", (_, over, actions) => {
+    expect(decideActions({ ...none, ...over })).toEqual(actions);
+  });
 });
