@@ -5,7 +5,7 @@ import type { DesiredNeighbor, Problem } from "./types.ts";
 import { parseIp } from "../domain/net.ts";
 import { formatMarker, neighborKey } from "../domain/ownership.ts";
 import { ANNOTATION_ADDRESS, ANNOTATION_ASN, ANNOTATION_SKIP, parseAddressAnnotation, parseAsnAnnotation, parseSkipAnnotation } from "./annotations.ts";
-import { asnRefusal, peeringAddressRefusal } from "./peering-policy.ts";
+import { asnRefusal, peeringAddressCheck, type PeeringCheck } from "./peering-policy.ts";
 
 export type NeighborsResult = {
   readonly neighbors: readonly DesiredNeighbor[];
@@ -28,7 +28,7 @@ function firstInternalIpv4(node: NodeView): string | null {
 type Candidate = { readonly node: NodeView; readonly key: string; readonly address: string; readonly annotated: boolean; readonly remoteAs: number };
 
 /** A node's requested peering, or the messages saying why it cannot have one. */
-function candidate(node: NodeView, key: string, config: Config, routerAddresses: readonly string[]): Candidate | { readonly problems: readonly string[] } {
+function candidate(node: NodeView, key: string, config: Config, check: PeeringCheck, internalIp: string | null): Candidate | { readonly problems: readonly string[] } {
   const problems: string[] = [];
   let address: string | null = null;
   const annotated = node.annotations[ANNOTATION_ADDRESS];
@@ -37,7 +37,7 @@ function candidate(node: NodeView, key: string, config: Config, routerAddresses:
     if (parsed.ok) address = parsed.value;
     else problems.push(parsed.message);
   } else {
-    address = firstInternalIpv4(node);
+    address = internalIp;
     if (address === null) {
       const v6 = node.addresses.some((a) => a.type === "InternalIP" && parseIp(a.address)?.family === "inet6");
       problems.push(
@@ -48,7 +48,7 @@ function candidate(node: NodeView, key: string, config: Config, routerAddresses:
     }
   }
   if (address !== null) {
-    const refusal = peeringAddressRefusal(address, config, routerAddresses);
+    const refusal = check(address);
     if (refusal !== null) problems.push(`peering address refused: ${refusal}`);
   }
   // null only when BGP_REMOTE_ASN is unset and Cilium names no single AS; the controller fails
@@ -96,6 +96,7 @@ export function desiredNeighbors(
     });
   }
 
+  const check = peeringAddressCheck(config, facts.routerAddresses ?? []);
   const sorted = [...nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const internalOwner = new Map<string, string>();
   const internalIp = new Map<NodeView, string | null>();
@@ -124,7 +125,7 @@ export function desiredNeighbors(
         continue;
       }
     }
-    const c = candidate(node, key, config, facts.routerAddresses ?? []);
+    const c = candidate(node, key, config, check, internalIp.get(node) ?? null);
     if ("problems" in c) {
       for (const message of c.problems) refuse(node, key, message);
       continue;

@@ -6,37 +6,38 @@ import type { Config } from "../config/types.ts";
 import { specialAddressReason } from "../domain/address-class.ts";
 import { networkContains, parseIp, parseNetwork, type ParsedNetwork } from "../domain/net.ts";
 
-/** Why `address` may not be a peering address, or null when it may. */
-export function peeringAddressRefusal(address: string, config: Config, routerAddresses: readonly string[] = []): string | null {
-  const ip = parseIp(address);
-  if (ip === null) return `${address} is not an IP address`;
-  const special = specialAddressReason(ip);
-  if (special !== null) return `${address} is ${special}, never a node's address`;
-  if (routerAddresses.includes(ip.address)) return `${address} is the router's own address`;
-  const lb = parsedList([...config.bgp.acceptPrefixes, ...config.lb.addresses]).find((net) => networkContains(net, ip));
-  if (lb !== undefined) return `${address} lies in the LoadBalancer prefix ${lb.text}, which nodes announce and never peer from`;
-  const limits = config.bgp.peerNetworks;
-  if (limits !== null && !parsedList(limits).some((net) => networkContains(net, ip))) {
-    return `${address} is outside BGP_PEER_NETWORKS (${limits.join(", ")})`;
-  }
-  return null;
-}
+/** Why an address may not be a peering address (null when it may), with the limits parsed once. */
+export type PeeringCheck = (address: string) => string | null;
 
-// Parsed once per distinct list (the lists come from the frozen config), not once per node.
-const parsed = new Map<string, readonly ParsedNetwork[]>();
-const PARSED_CACHE_LIMIT = 64; // pools change over time; old lists must not pile up
-function parsedList(items: readonly string[]): readonly ParsedNetwork[] {
-  const key = items.join(",");
-  if (parsed.size > PARSED_CACHE_LIMIT) parsed.clear();
-  let nets = parsed.get(key);
-  if (nets === undefined) {
-    nets = items.flatMap((p) => {
+/** The owner's limits for one pass, parsed once: the check runs for every node. */
+export function peeringAddressCheck(config: Config, routerAddresses: readonly string[] = []): PeeringCheck {
+  const parse = (items: readonly string[]): ParsedNetwork[] =>
+    items.flatMap((p) => {
       const net = parseNetwork(p);
       return net === null ? [] : [net];
     });
-    parsed.set(key, nets);
-  }
-  return nets;
+  const lbNets = parse([...config.bgp.acceptPrefixes, ...config.lb.addresses]);
+  const limits = config.bgp.peerNetworks;
+  const limitNets = limits === null ? null : parse(limits);
+  const router = new Set(routerAddresses);
+  return (address) => {
+    const ip = parseIp(address);
+    if (ip === null) return `${address} is not an IP address`;
+    const special = specialAddressReason(ip);
+    if (special !== null) return `${address} is ${special}, never a node's address`;
+    if (router.has(ip.address)) return `${address} is the router's own address`;
+    const lb = lbNets.find((net) => networkContains(net, ip));
+    if (lb !== undefined) return `${address} lies in the LoadBalancer prefix ${lb.text}, which nodes announce and never peer from`;
+    if (limits !== null && limitNets !== null && !limitNets.some((net) => networkContains(net, ip))) {
+      return `${address} is outside BGP_PEER_NETWORKS (${limits.join(", ")})`;
+    }
+    return null;
+  };
+}
+
+/** Why `address` may not be a peering address, or null when it may (one-off form of peeringAddressCheck). */
+export function peeringAddressRefusal(address: string, config: Config, routerAddresses: readonly string[] = []): string | null {
+  return peeringAddressCheck(config, routerAddresses)(address);
 }
 
 /** Why a node may not pick `asn`, or null when it may. */
