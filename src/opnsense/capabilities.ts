@@ -51,9 +51,14 @@ export function deriveCapabilities(ev: CapabilityEvidence): Capabilities {
     savepoint: !tcpflagsAny,
     serverRollback: !tcpflagsAny && !sortOrder,
     neighborFields,
-    frrRendersDescription: ev.bgpRootFields.includes("maximumpaths") || neighborFields.includes("bfd_strict"),
+    frrRendersDescription: rendersDescription(ev.bgpRootFields, neighborFields),
     peerGroups: ev.peerGroupsEndpoint,
   };
+}
+
+/** os-frr ≥ 1.52 renders neighbor descriptions into frr.conf (see the table above for the evidence). */
+export function rendersDescription(bgpRootFields: readonly string[], neighborFields: readonly string[]): boolean {
+  return bgpRootFields.includes("maximumpaths") || neighborFields.includes("bfd_strict");
 }
 
 export async function fetchRuleTemplate(http: Http): Promise<Readonly<Record<string, unknown>>> {

@@ -55,10 +55,15 @@ export async function deleteItem(http: Http, ep: ItemEndpoints, uuid: string): P
  */
 export async function runAction(http: Http, a: { endpoint: string; what: string; timeoutMs: number; args?: readonly string[] }): Promise<void> {
   const reply = await http.request({ method: "POST", endpoint: a.endpoint, timeoutMs: a.timeoutMs, ...(a.args ? { args: a.args } : {}) });
-  if (!isObj(reply) || typeof reply.status !== "string") {
-    throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: a.endpoint, detail: `unexpected reply shape: expected {"status": "…"}, got ${http.excerpt(reply)}` });
-  }
-  const status = reply.status.trim();
+  const status = statusOf(http, "POST", a.endpoint, reply).trim();
   if (status === "") throw new OpnsenseError({ kind: "transient", method: "POST", endpoint: a.endpoint, detail: `empty status: configd did not finish the ${a.what} in time` });
   if (status.toLowerCase() !== "ok") throw new OpnsenseError({ kind: "unexpected", method: "POST", endpoint: a.endpoint, detail: `${a.what} reported "${http.excerpt(status)}"` });
+}
+
+/** The `status` text of a `{"status": "…"}` reply (service actions, filter apply, service status). */
+export function statusOf(http: Http, method: string, endpoint: string, reply: unknown): string {
+  if (!isObj(reply) || typeof reply.status !== "string") {
+    throw new OpnsenseError({ kind: "unexpected", method, endpoint, detail: `unexpected reply shape: expected {"status": "…"}, got ${http.excerpt(reply)}` });
+  }
+  return reply.status;
 }

@@ -7,7 +7,7 @@ import { OpnsenseError, guardShape } from "./errors.ts";
 import type { Http } from "./http.ts";
 import { boolOut, child, commaOut, isObj, listOut, protocolIn, protocolOut, readBool, readCommaList, readItems, readMulti, readObj, readSingle, readString } from "./codec.ts";
 import type { Obj } from "./codec.ts";
-import { createItem, deleteItem, runAction, setItem } from "./crud.ts";
+import { createItem, deleteItem, runAction, setItem, statusOf } from "./crud.ts";
 import type { ItemEndpoints } from "./crud.ts";
 
 export const EP = {
@@ -94,12 +94,6 @@ export async function deleteRule(http: Http, uuid: string): Promise<void> {
   await deleteItem(http, RULE, uuid);
 }
 
-function statusOf(http: Http, method: string, endpoint: string, reply: unknown): string {
-  if (!isObj(reply) || typeof reply.status !== "string") {
-    throw new OpnsenseError({ kind: "unexpected", method, endpoint, detail: `unexpected reply shape: expected {"status": "…"}, got ${http.excerpt(reply)}` });
-  }
-  return reply.status;
-}
 
 /** `filter/apply[/revision]`: "OK\n\n" on success; "" means configd timed out (§1.7). */
 export async function applyFilter(http: Http, timeoutMs: number, revision?: string): Promise<void> {

@@ -8,7 +8,7 @@ import { prefixListEntry } from "../domain/frr.ts";
 import { OpnsenseError } from "./errors.ts";
 import type { Http } from "./http.ts";
 import { isObj } from "./codec.ts";
-import { runAction } from "./crud.ts";
+import { runAction, statusOf } from "./crud.ts";
 
 export const EP = {
   reconfigure: "quagga/service/reconfigure",
@@ -24,10 +24,7 @@ export async function reconfigureFrr(http: Http, timeoutMs: number): Promise<voi
 
 export async function frrStatus(http: Http): Promise<FrrServiceStatus> {
   const reply = await http.request({ method: "GET", endpoint: EP.status });
-  if (!isObj(reply) || typeof reply.status !== "string") {
-    throw new OpnsenseError({ kind: "unexpected", method: "GET", endpoint: EP.status, detail: `unexpected reply shape: expected {"status": "…"}, got ${http.excerpt(reply)}` });
-  }
-  const s = reply.status.trim().toLowerCase();
+  const s = statusOf(http, "GET", EP.status, reply).trim().toLowerCase();
   return s === "running" || s === "stopped" || s === "disabled" ? s : "unknown";
 }
 

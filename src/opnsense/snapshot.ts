@@ -10,6 +10,7 @@ import type { AliasTablesRunning, Capabilities, RouterSnapshot } from "../domain
 import { OpnsenseError } from "./errors.ts";
 import type { Http } from "./http.ts";
 import { readBgpModel, readGeneral } from "./bgp.ts";
+import { rendersDescription } from "./capabilities.ts";
 import { readCategories } from "./category.ts";
 import { readAliases, readAliasTable } from "./alias.ts";
 import { readRules } from "./filter.ts";
@@ -43,7 +44,7 @@ export async function readSnapshot(http: Http, caps: Capabilities, opts: Snapsho
   const aliasTablesRunning = await readTables(http, [...new Set(opts.aliasNames)].filter((n) => existing.has(n)));
   return {
     // The BGP root read here is the best evidence for description rendering (see capabilities.ts).
-    capabilities: caps.frrRendersDescription || !bgpModel.rootFields.includes("maximumpaths") ? caps : { ...caps, frrRendersDescription: true },
+    capabilities: caps.frrRendersDescription || !rendersDescription(bgpModel.rootFields, caps.neighborFields) ? caps : { ...caps, frrRendersDescription: true },
     frr,
     bgp: bgpModel.bgp,
     neighbors: bgpModel.neighbors,
