@@ -74,6 +74,14 @@ function lbPrefixes(addresses: readonly string[]): string[] {
   });
 }
 
+function documentedDefault<T>(name: string, check: Check<T>): T {
+  const def = ENV_VARS.find((v) => v.name === name)?.default;
+  if (def === null || def === undefined) throw new Error(`${name} has no documented default in env-vars.ts`);
+  const r = check.schema.safeParse(def);
+  if (!r.success) throw new Error(`${name}: the documented default "${def}" does not parse`);
+  return r.data;
+}
+
 function fsErrorCode(err: unknown): string {
   if (typeof err === "object" && err !== null && "code" in err && typeof err.code === "string") return err.code;
   return "unreadable";
@@ -120,6 +128,16 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
     const v = raw(name);
     return v === undefined ? def : parse(name, v, check, def);
   }
+
+  /**
+   * The variable, or else its documented default (ENV_VARS, the one place defaults are written)
+   * parsed by the same check, so docs and behaviour cannot drift apart.
+   */
+  const documented = <T>(name: string, check: Check<T>): T => {
+    const def = documentedDefault(name, check);
+    const v = raw(name);
+    return v === undefined ? def : parse(name, v, check, def);
+  };
 
   const required = <T>(name: string, check: Check<T>, fallback: T): T => {
     const v = raw(name);
@@ -182,12 +200,12 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
     }
   }
   const tlsServerName = optional("OPNSENSE_TLS_SERVER_NAME", hostnameCheck);
-  const tlsInsecure = optional("OPNSENSE_TLS_INSECURE", booleanCheck, false);
-  const timeoutMs = optional("OPNSENSE_TIMEOUT", durationCheck(100, 600_000), 30_000);
+  const tlsInsecure = documented("OPNSENSE_TLS_INSECURE", booleanCheck);
+  const timeoutMs = documented("OPNSENSE_TIMEOUT", durationCheck(100, 600_000));
 
   // --- Kubernetes selection
-  const nodeSelector = optional("NODE_SELECTOR", labelSelectorCheck, "homelab/role=worker");
-  const serviceSelector = optional("SERVICE_SELECTOR", labelSelectorCheck, "homelab/public-service=true");
+  const nodeSelector = documented("NODE_SELECTOR", labelSelectorCheck);
+  const serviceSelector = documented("SERVICE_SELECTOR", labelSelectorCheck);
 
   // --- BGP neighbors
   const remoteAsn = optional("BGP_REMOTE_ASN", asnCheck);
@@ -205,8 +223,8 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
     warnings.push(`BGP_HOLDDOWN (${holddown}s) is less than three times BGP_KEEPALIVE (${keepalive}s): sessions may flap`);
   }
   const connectTimer = optional("BGP_CONNECT_TIMER", integerCheck(1, 65000, "a connect timer in seconds"));
-  const bfd = optional("BGP_BFD", booleanCheck, false);
-  const multihop = optional("BGP_MULTIHOP", booleanCheck, false);
+  const bfd = documented("BGP_BFD", booleanCheck);
+  const multihop = documented("BGP_MULTIHOP", booleanCheck);
   const passwordRaw = secret("BGP_PASSWORD", false);
   const password = passwordRaw === null ? null : parse(raw("BGP_PASSWORD") !== undefined ? "BGP_PASSWORD" : "BGP_PASSWORD_FILE", passwordRaw, passwordCheck, null);
   const peerGroup = optional("BGP_PEER_GROUP", peerGroupCheck);
@@ -215,28 +233,28 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
   const extraAsns = optional("BGP_ALLOWED_ASNS", asnListCheck, []);
 
   // --- Firewall
-  const firewallInterface = optional("FIREWALL_INTERFACE", interfaceCheck, "lan");
+  const firewallInterface = documented("FIREWALL_INTERFACE", interfaceCheck);
   const lbAddresses = optional("LB_ADDRESSES", lbAddressesCheck, []);
   const clientNetworks = optional("LB_CLIENT_NETWORKS", clientNetworksCheck, []);
-  const accessScope = optional("LB_ACCESS_SCOPE", scopeCheck, "addresses");
+  const accessScope = documented("LB_ACCESS_SCOPE", scopeCheck);
   const serviceNamespaces = optional("SERVICE_NAMESPACES", namespacesCheck);
-  const ciliumPools = optional("CILIUM_POOLS", ciliumPoolsCheck, "auto");
+  const ciliumPools = documented("CILIUM_POOLS", ciliumPoolsCheck);
 
   // --- Behaviour
-  const ownerId = optional("OWNER_ID", ownerIdCheck, "default");
-  const policy = optional("POLICY", policyCheck, "sync");
-  const dryRun = optional("DRY_RUN", booleanCheck, false);
-  const adoptExisting = optional("ADOPT_EXISTING", booleanCheck, false);
-  const maxDeleteFraction = optional("MAX_DELETE_FRACTION", fractionCheck, 0.5);
-  const minApplyIntervalMs = optional("MIN_APPLY_INTERVAL", durationCheck(0, 3_600_000), 10_000);
-  const removalGraceMs = optional("REMOVAL_GRACE", durationCheck(0, 86_400_000), 30_000);
-  const syncIntervalMs = optional("SYNC_INTERVAL", durationCheck(1000, 86_400_000), 300_000);
-  const sessionDownWarnMs = optional("SESSION_DOWN_WARN", durationCheck(1000, 86_400_000), 300_000);
-  const debounceMs = optional("DEBOUNCE", durationCheck(0, 600_000), 2000);
+  const ownerId = documented("OWNER_ID", ownerIdCheck);
+  const policy = documented("POLICY", policyCheck);
+  const dryRun = documented("DRY_RUN", booleanCheck);
+  const adoptExisting = documented("ADOPT_EXISTING", booleanCheck);
+  const maxDeleteFraction = documented("MAX_DELETE_FRACTION", fractionCheck);
+  const minApplyIntervalMs = documented("MIN_APPLY_INTERVAL", durationCheck(0, 3_600_000));
+  const removalGraceMs = documented("REMOVAL_GRACE", durationCheck(0, 86_400_000));
+  const syncIntervalMs = documented("SYNC_INTERVAL", durationCheck(1000, 86_400_000));
+  const sessionDownWarnMs = documented("SESSION_DOWN_WARN", durationCheck(1000, 86_400_000));
+  const debounceMs = documented("DEBOUNCE", durationCheck(0, 600_000));
   const inCluster = raw("KUBERNETES_SERVICE_HOST") !== undefined;
   const leaderElection = optional("LEADER_ELECTION", booleanCheck, inCluster);
-  const httpPort = optional("HTTP_PORT", integerCheck(1, 65535, "a TCP port"), 8080);
-  const logLevel = optional("LOG_LEVEL", logLevelCheck, "info");
+  const httpPort = documented("HTTP_PORT", integerCheck(1, 65535, "a TCP port"));
+  const logLevel = documented("LOG_LEVEL", logLevelCheck);
 
   if (errors.length > 0) return { ok: false, errors: inDocumentedOrder(errors) };
 
