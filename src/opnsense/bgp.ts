@@ -5,7 +5,7 @@
 import type { BgpGeneral, Capabilities, FrrGeneral, Neighbor, NeighborSpec, PeerGroup, PrefixRow, PrefixRowSpec } from "../domain/types.ts";
 import { OpnsenseError, guardShape } from "./errors.ts";
 import type { Http } from "./http.ts";
-import { boolOut, child, intOut, readBool, readInt, readItems, readMulti, readObj, readSingle, readString } from "./codec.ts";
+import { boolOut, child, intOut, isUpsertableUuid, readBool, readInt, readItems, readMulti, readObj, readSingle, readString } from "./codec.ts";
 import type { Obj } from "./codec.ts";
 import { createItem, deleteItem, setItem } from "./crud.ts";
 import type { ItemEndpoints } from "./crud.ts";
@@ -201,6 +201,9 @@ function prefixRowBody(spec: PrefixRowSpec): Record<string, string> {
  * in the snapshot and a retried create never duplicates it.
  */
 export async function putPrefixRow(http: Http, uuid: string, spec: PrefixRowSpec): Promise<void> {
+  // OPNsense creates an unknown uuid only when it is a lower-case v4 uuid; anything else fails
+  // (§2.1), and the neighbors would link a row that is never there: refuse before any request.
+  if (!isUpsertableUuid(uuid)) throw new Error(`prefix-list row uuid ${uuid} is not an upsertable v4 uuid`);
   await setItem(http, PREFIX_ROW, uuid, prefixRowBody(spec));
 }
 

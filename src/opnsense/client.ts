@@ -10,7 +10,6 @@ import * as alias from "./alias.ts";
 import * as category from "./category.ts";
 import * as frr from "./frr-service.ts";
 import type { FrrServiceStatus } from "./frr-service.ts";
-import { deriveCapabilities, fetchNeighborTemplate, fetchRuleTemplate, hasPeerGroups } from "./capabilities.ts";
 import { runPreflight } from "./preflight.ts";
 import type { InterfaceSetting, PreflightResult } from "./preflight.ts";
 import { readSnapshot } from "./snapshot.ts";
@@ -27,7 +26,6 @@ export type OpnsenseClientOptions = HttpOptions & {
 };
 
 export type OpnsenseClient = {
-  probeCapabilities(): Promise<Capabilities>;
   /** `checks.interfaces`: settings naming interfaces, reported as problems when OPNsense does not offer them. */
   preflight(checks?: { readonly interfaces?: readonly InterfaceSetting[] }): Promise<PreflightResult>;
   /** Everything one pass reads; `capabilities` in the result are this session's (after preflight). */
@@ -75,19 +73,7 @@ export function createOpnsenseClient(opts: OpnsenseClientOptions): OpnsenseClien
   };
   const neighborCtx = (peerGroups: readonly PeerGroup[]): NeighborWriteContext => ({ peerGroups, capabilities: session("a neighbor write") });
 
-  async function probeCapabilities(): Promise<Capabilities> {
-    const [ruleTemplate, neighborTemplate, peerGroupsEndpoint, model] = await Promise.all([
-      fetchRuleTemplate(http),
-      fetchNeighborTemplate(http),
-      hasPeerGroups(http),
-      bgp.readBgpModel(http),
-    ]);
-    lastCaps = deriveCapabilities({ ruleTemplate, neighborTemplate, peerGroupsEndpoint, bgpRootFields: model.rootFields });
-    return lastCaps;
-  }
-
   return {
-    probeCapabilities,
     async preflight(checks) {
       const result = await runPreflight(http, { url: http.baseUrl, tlsInsecure: opts.tlsInsecure === true, ...(checks?.interfaces ? { interfaces: checks.interfaces } : {}) });
       lastCaps = result.capabilities;
