@@ -1,6 +1,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { createClusterWatch, type ClusterWatch } from "./cluster/watch.ts";
+import { clusterWatchSelection } from "./cluster/from-config.ts";
 import { loadKubeConfig } from "./cluster/kube-config.ts";
 import { createLeaderElector, defaultIdentity, podNamespace, type LeaderElector } from "./cluster/leader.ts";
 import { createEventRecorder } from "./cluster/events.ts";
@@ -103,9 +104,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   metrics.leader.set(elector ? 0 : 1);
   const cluster = createClusterWatch({
     kc,
-    nodeSelector: config.nodeSelector,
-    serviceSelector: config.lb.clientNetworks.length > 0 ? config.serviceSelector : null,
-    ciliumPools: config.ciliumPools === "auto",
+    ...clusterWatchSelection(config),
     logger: logger.child({ component: "cluster" }),
     // Changes seen while the watches start are covered by the startup pass, which reads the
     // filled cache; triggering earlier would run a pass before every informer has started.

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { createClusterWatch } from "../cluster/watch.ts";
+import { clusterWatchSelection } from "../cluster/from-config.ts";
 import { loadKubeConfig } from "../cluster/kube-config.ts";
 import type { Config } from "../config/types.ts";
 import { interfaceSettings } from "../controller/interface-settings.ts";
@@ -36,8 +37,7 @@ export async function runCheck(config: Config, logger: Logger): Promise<CheckRes
   }
   const cluster = createClusterWatch({
     kc: loadKubeConfig(),
-    nodeSelector: config.nodeSelector,
-    serviceSelector: config.lb.clientNetworks.length > 0 ? config.serviceSelector : null,
+    ...clusterWatchSelection(config),
     logger: logger.child({ component: "cluster" }),
     onChange: () => undefined,
   });

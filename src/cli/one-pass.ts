@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { createClusterWatch } from "../cluster/watch.ts";
+import { clusterWatchSelection } from "../cluster/from-config.ts";
 import { loadKubeConfig } from "../cluster/kube-config.ts";
 import type { Config } from "../config/types.ts";
 import { createController, type PassReport } from "../controller/controller.ts";
@@ -16,8 +17,7 @@ export async function runOnePass(config: Config, logger: Logger, trigger: string
   const router = createOpnsenseClient({ ...opnsenseOptions(config), logger: logger.child({ component: "opnsense" }) });
   const cluster = createClusterWatch({
     kc: loadKubeConfig(),
-    nodeSelector: config.nodeSelector,
-    serviceSelector: config.lb.clientNetworks.length > 0 ? config.serviceSelector : null,
+    ...clusterWatchSelection(config),
     logger: logger.child({ component: "cluster" }),
     onChange: () => undefined,
   });

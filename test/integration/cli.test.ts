@@ -42,6 +42,18 @@ describe("the CLI against the fakes", () => {
     await kube.close();
   });
 
+  it("plan and run --once see what the agent sees: Cilium's pools count as LB prefixes", async () => {
+    const pool = { apiVersion: "cilium.io/v2", kind: "CiliumLoadBalancerIPPool", metadata: { name: "blue" }, spec: { blocks: [{ cidr: "10.97.0.0/24" }] } };
+    kube.control.create("ciliumloadbalancerippools", pool);
+    const ran = await cli(["run", "--once"], env);
+    expect(ran.code).toBe(0);
+    expect(Object.values(sim.control.state().prefixlists).map((r) => r["network"]).sort()).toEqual(["0.0.0.0/0 le 32", "10.96.0.0/24 le 32", "10.97.0.0/24 le 32"]);
+    // A second look changes nothing: the pool is not planned away.
+    const planned = await cli(["plan"], env);
+    expect(planned.stdout).not.toContain("delete");
+    expect(planned.code).toBe(0);
+  });
+
   it("check: passes on a usable router and cluster (exit 0), names a missing privilege and exits 1, as text and as JSON", async () => {
     const good = await cli(["check"], env);
     expect(good.code).toBe(0);
