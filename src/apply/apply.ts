@@ -208,13 +208,11 @@ async function execute(
     case "create-neighbor":
       return writer.createNeighbor(op.spec, peerGroups);
     case "update-neighbor":
+    case "release-neighbor":
       await writer.updateNeighbor(op.uuid, op.spec, peerGroups);
       return op.uuid;
     case "delete-neighbor":
       await writer.deleteNeighbor(op.uuid);
-      return op.uuid;
-    case "release-neighbor":
-      await writer.updateNeighbor(op.uuid, op.spec, peerGroups);
       return op.uuid;
     case "create-prefix":
       if (op.uuid === null) return writer.createPrefixRow(op.spec);
