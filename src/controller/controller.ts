@@ -13,6 +13,7 @@ import { createSessionFollower } from "./session-follower.ts";
 import type { ClusterSource, Router, SuspensionStore } from "./ports.ts";
 import { createSuspensionKeeper } from "./suspension-keeper.ts";
 import { createChangeNotices } from "./change-notices.ts";
+import { createHealth } from "./health.ts";
 import { passResult, summaryFields } from "./summary.ts";
 import type { DesiredState, RouterFacts } from "../desired/types.ts";
 import { FRESH_START, type CarryOver, type Plan } from "../plan/types.ts";
@@ -111,13 +112,7 @@ export function createController(opts: ControllerOptions): Controller {
   const suspension = createSuspensionKeeper({ store: opts.suspensionStore ?? null, logger, metrics });
   /** What earlier passes left undone: the only pass state carried forward (src/plan/types.ts). */
   let carry: CarryOver = FRESH_START;
-  const startedAt = Date.now();
-  let lastAttemptAt: number | null = null;
-  let lastSuccessAt: number | null = null;
-  let routerHealthy = false;
-  let lastError: string | null = null;
-  /** Why the last pass refused to delete or to write at all; readiness fails while set. */
-  let blocked: string | null = null;
+  const health = createHealth();
   const grace = createGraceTracker(config.safety.removalGraceMs);
   const scheduler = createScheduler<PassReport>({
     debounceMs: config.debounceMs,
@@ -142,7 +137,7 @@ export function createController(opts: ControllerOptions): Controller {
   async function pass(trigger: string, fresh: boolean, q?: QueuedPass): Promise<PassReport> {
     const held = q && q.rateLimitedMs > 0 ? { rateLimitedMs: Math.round(q.rateLimitedMs), heldBack: q.heldBack } : {};
     const started = performance.now();
-    lastAttemptAt = Date.now();
+    health.attempted();
     const endTimer = metrics.syncDuration.startTimer();
     let desired: DesiredState | null = null;
     let plan: Plan | null = null;
@@ -180,8 +175,8 @@ export function createController(opts: ControllerOptions): Controller {
       const claim = checkClusterClaim(snapshot, config.ownerId, categoryName(config.ownerId), await cluster.clusterId());
       metrics.ownerConflict.set(claim.ok ? 0 : 1);
       if (!claim.ok) {
-        blocked = claim.message;
-        lastError = claim.message;
+        health.blocked(claim.message);
+        health.failed(claim.message);
         logger.error({ trigger, result: "error", ownerId: config.ownerId, otherCluster: claim.otherCluster, error: claim.message }, "sync refused");
         return finish({ trigger, result: "error", desired, plan, applied, error: claim.message });
       }
@@ -202,7 +197,7 @@ export function createController(opts: ControllerOptions): Controller {
       const seen = await sessions.follow({ snapshot, desired: want, mismatches, firewallSuspended: suspension.current() !== null });
       for (const p of want.problems) logger.warn({ [p.kind]: p.object, error: p.message }, "input problem; object skipped");
       for (const h of want.held) logger.info({ key: h.key, address: h.address, reason: h.reason }, "neighbor kept although no node asks for it");
-      blocked = want.deletionGuard?.message ?? null;
+      health.blocked(want.deletionGuard?.message ?? null);
       metrics.deletionGuard.set(want.deletionGuard === null ? 0 : 1);
       if (want.deletionGuard !== null)
         logger.warn({ owned: want.deletionGuard.owned, removing: want.deletionGuard.removing, maxDeleteFraction: want.deletionGuard.maxFraction, error: want.deletionGuard.message }, "mass deletion held back");
@@ -252,12 +247,12 @@ export function createController(opts: ControllerOptions): Controller {
         ...(seen.counts ? { sessions: seen.counts } : {}),
       };
       if (outcome.aborted) {
-        routerHealthy = false;
+        health.router(false);
         caps = null;
-        lastError = outcome.aborted;
+        health.failed(outcome.aborted);
         logger.error({ ...fields, error: outcome.aborted }, "sync failed");
       } else {
-        routerHealthy = true;
+        health.router(true);
         logger.info(fields, "sync complete");
       }
       if (result !== "error") carry = { ...carry, firstPassSinceStart: false };
@@ -280,13 +275,13 @@ export function createController(opts: ControllerOptions): Controller {
       });
     } catch (err) {
       const message = errorMessage(err);
-      lastError = message;
+      health.failed(message);
       const kind = errorKind(err);
       if (isFatal(err) || kind === "unexpected" || kind === "transient" || kind === "not-found") {
         // Re-probe on the next pass: the box may have been upgraded, restored or replaced.
         caps = null;
       }
-      if (isFatal(err) || kind === "preflight") routerHealthy = false;
+      if (isFatal(err) || kind === "preflight") health.router(false);
       const problems = (err as { problems?: unknown }).problems;
       if (Array.isArray(problems)) for (const p of problems) logger.error({ error: String(p) }, "opnsense preflight failed");
       logger.error({ trigger, result: "error", errorKind: kind, error: message, durationMs: Math.round(performance.now() - started) }, "sync failed");
@@ -317,8 +312,8 @@ export function createController(opts: ControllerOptions): Controller {
     if (report.result === "success" || (report.result === "partial" && !retryable)) {
       scheduler.succeeded();
       if (report.result === "success") {
-        lastSuccessAt = Date.now();
-        metrics.lastSuccess.set(lastSuccessAt / 1000);
+        health.succeeded();
+        metrics.lastSuccess.set(Date.now() / 1000);
       }
     } else if (retryable) scheduler.failed();
     opts.onPass?.(report);
@@ -338,26 +333,7 @@ export function createController(opts: ControllerOptions): Controller {
     stop: () => scheduler.stop(),
     idle: () => scheduler.idle(),
     status: () => sessions.view(),
-    live() {
-      const since = lastAttemptAt ?? startedAt;
-      const limit = 3 * config.syncIntervalMs + 60_000;
-      const age = Date.now() - since;
-      return age <= limit
-        ? { ok: true, detail: lastAttemptAt ? `last pass attempted ${Math.round(age / 1000)}s ago` : "starting" }
-        : { ok: false, detail: `no pass attempted for ${Math.round(age / 1000)}s (limit ${Math.round(limit / 1000)}s): the loop is stuck` };
-    },
-    ready() {
-      if (!isLeader()) return { ok: true, detail: "standby: another replica holds the leader lease" };
-      const s = suspension.current();
-      if (s)
-        return {
-          ok: false,
-          detail: `firewall changes suspended${s.since ? ` since ${s.since}` : ""} after a lockout undo (${s.reason}${s.rules.length ? `; rules: ${s.rules.join(", ")}` : ""}); fix the rule settings, then ${suspension.clearHint}`,
-        };
-      if (blocked !== null) return { ok: false, detail: blocked };
-      if (lastSuccessAt === null) return { ok: false, detail: lastError ? `no successful sync yet: ${lastError}` : "no successful sync yet" };
-      if (!routerHealthy) return { ok: false, detail: `OPNsense not usable: ${lastError ?? "unknown error"}` };
-      return { ok: true, detail: `last successful sync ${Math.round((Date.now() - lastSuccessAt) / 1000)}s ago` };
-    },
+    live: () => health.live(config.syncIntervalMs),
+    ready: () => health.ready({ leader: isLeader(), suspension: suspension.current(), clearHint: suspension.clearHint }),
   };
 }
