@@ -3,6 +3,7 @@ import { createClusterWatch } from "../cluster/watch.ts";
 import { clusterWatchSelection } from "../cluster/from-config.ts";
 import { loadKubeConfig } from "../cluster/kube-config.ts";
 import type { Config } from "../config/types.ts";
+import type { CiliumView } from "../cluster/cilium.ts";
 import { interfaceSettings } from "../controller/interface-settings.ts";
 import { createOpnsenseClient, PreflightError, PRIVILEGES } from "../opnsense/index.ts";
 import { opnsenseOptions } from "../opnsense/from-config.ts";
@@ -45,10 +46,20 @@ export async function runCheck(config: Config, logger: Logger): Promise<CheckRes
     const view = await cluster.listFresh();
     const services = config.lb.clientNetworks.length > 0 ? `, ${view.services.length} Services match SERVICE_SELECTOR=${config.serviceSelector}` : "";
     items.push({ name: "kubernetes", ok: true, detail: `${view.nodes.length} nodes match NODE_SELECTOR=${config.nodeSelector}${services}` });
+    items.push(ciliumItem(view.cilium, config.ciliumPools));
   } catch (err) {
     items.push({ name: "kubernetes", ok: false, detail: err instanceof Error ? err.message : String(err) });
   }
   return { ok: items.every((i) => i.ok), url: config.opnsense.url, items, warnings };
+}
+
+/** What the agent will take from Cilium: its pools (as LB prefixes) and its BGP configs (cross-checked). */
+function ciliumItem(cilium: CiliumView | undefined, pools: Config["ciliumPools"]): CheckItem {
+  if (cilium === undefined || (cilium.pools === null && cilium.bgp === null)) return { name: "cilium", ok: true, detail: "the cluster serves no Cilium resources (LB prefixes come from LB_ADDRESSES alone)" };
+  const poolText =
+    pools === "off" ? "pools ignored (CILIUM_POOLS=off)" : cilium.pools === null ? "no pool resource" : `${cilium.pools.filter((p) => !p.disabled).length} pool(s) used as LB prefixes`;
+  const bgpText = cilium.bgp === null ? "no BGP resources" : `${cilium.bgp.length} BGP config(s) cross-checked`;
+  return { name: "cilium", ok: true, detail: `${poolText}; ${bgpText}` };
 }
 
 export function renderCheck(result: CheckResult): string {

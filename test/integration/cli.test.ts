@@ -45,6 +45,7 @@ describe("the CLI against the fakes", () => {
   it("plan and run --once see what the agent sees: Cilium's pools count as LB prefixes", async () => {
     const pool = { apiVersion: "cilium.io/v2", kind: "CiliumLoadBalancerIPPool", metadata: { name: "blue" }, spec: { blocks: [{ cidr: "10.97.0.0/24" }] } };
     kube.control.create("ciliumloadbalancerippools", pool);
+    expect((await cli(["check"], env)).stdout).toMatch(/^ok +cilium +1 pool\(s\) used as LB prefixes; /m);
     const ran = await cli(["run", "--once"], env);
     expect(ran.code).toBe(0);
     expect(Object.values(sim.control.state().prefixlists).map((r) => r["network"]).sort()).toEqual(["0.0.0.0/0 le 32", "10.96.0.0/24 le 32", "10.97.0.0/24 le 32"]);
@@ -60,6 +61,7 @@ describe("the CLI against the fakes", () => {
     expect(good.stdout).toMatch(/^ok +opnsense +http:\/\/127\.0\.0\.1:\d+ answers; credentials accepted \(OPNsense 26\.1/m);
     expect(good.stdout).toMatch(/^ok +interfaces +FIREWALL_INTERFACE=lan, BGP_UPDATE_SOURCE=lan$/m);
     expect(good.stdout).toMatch(/^ok +kubernetes +2 nodes match NODE_SELECTOR=homelab\/role=worker$/m);
+    expect(good.stdout).toMatch(/^ok +cilium +0 pool\(s\) used as LB prefixes; 0 BGP config\(s\) cross-checked$/m);
     expect(good.stdout).not.toContain('"level"');
 
     sim.control.setPrivileges(["page-routing", "page-firewall-alias-edit", "page-firewall-categories", "page-diagnostics-tables"]);
