@@ -3,7 +3,7 @@ import { applyPlan, type ApplyResult } from "../apply/apply.ts";
 import { errorKind, errorMessage, isFatal } from "../apply/errors.ts";
 import type { Config } from "../config/types.ts";
 import { computeDesired } from "../desired/index.ts";
-import type { Capabilities, Neighbor } from "../domain/types.ts";
+import type { Neighbor } from "../domain/types.ts";
 import { computePlan } from "../plan/index.ts";
 import type { Metrics } from "../server/metrics.ts";
 import type { HealthSource } from "../server/http.ts";
@@ -108,7 +108,8 @@ export function createController(opts: ControllerOptions): Controller {
   const backoffInitial = opts.retryBackoffMs?.initial ?? 5000;
   const backoffMax = opts.retryBackoffMs?.max ?? config.syncIntervalMs;
 
-  let caps: Capabilities | null = null;
+  /** Preflight (capability probe and checks) runs again after an error that may mean another box. */
+  let preflighted = false;
   const suspension = createSuspensionKeeper({ store: opts.suspensionStore ?? null, logger, metrics });
   /** What earlier passes left undone: the only pass state carried forward (src/plan/types.ts). */
   let carry: CarryOver = FRESH_START;
@@ -148,9 +149,10 @@ export function createController(opts: ControllerOptions): Controller {
         logger.debug({ trigger }, "not the leader; skipping pass");
         return finish({ trigger, result: "skipped", desired, plan, applied, error: null });
       }
-      if (caps === null) {
+      if (!preflighted) {
         const pre = await router.preflight({ interfaces: interfaceSettings(config) });
-        caps = pre.capabilities;
+        const caps = pre.capabilities;
+        preflighted = true;
         for (const w of pre.warnings) logger.warn({ warning: w }, "opnsense preflight warning");
         logger.info({ opnsense: caps.versionRange, statetype: caps.ruleStatetype, directionAny: caps.ruleDirectionAny }, "opnsense capabilities detected");
         const sloppy = config.lb.clientNetworks.filter((n) => n.asymmetric);
@@ -194,7 +196,7 @@ export function createController(opts: ControllerOptions): Controller {
         router: { asNumber: snapshot.bgp.asNumber, graceful: snapshot.bgp.graceful ?? null, addresses: facts.routerAddresses },
       });
       notices.mismatches(mismatches);
-      const seen = await sessions.follow({ snapshot, desired: want, mismatches, firewallSuspended: suspension.current() !== null });
+      const seen = await sessions.follow({ snapshot, owned: facts.ownedNeighbors, desired: want, mismatches, firewallSuspended: suspension.current() !== null });
       for (const p of want.problems) logger.warn({ [p.kind]: p.object, error: p.message }, "input problem; object skipped");
       for (const h of want.held) logger.info({ key: h.key, address: h.address, reason: h.reason }, "neighbor kept although no node asks for it");
       health.blocked(want.deletionGuard?.message ?? null);
@@ -248,7 +250,7 @@ export function createController(opts: ControllerOptions): Controller {
       };
       if (outcome.aborted) {
         health.router(false);
-        caps = null;
+        preflighted = false;
         health.failed(outcome.aborted);
         logger.error({ ...fields, error: outcome.aborted }, "sync failed");
       } else {
@@ -279,7 +281,7 @@ export function createController(opts: ControllerOptions): Controller {
       const kind = errorKind(err);
       if (isFatal(err) || kind === "unexpected" || kind === "transient" || kind === "not-found") {
         // Re-probe on the next pass: the box may have been upgraded, restored or replaced.
-        caps = null;
+        preflighted = false;
       }
       if (isFatal(err) || kind === "preflight") health.router(false);
       const problems = (err as { problems?: unknown }).problems;

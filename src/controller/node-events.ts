@@ -1,13 +1,9 @@
 import type { NodeEvent } from "../cluster/events.ts";
 import type { PassReport } from "./controller.ts";
 import { mismatchMessage } from "../desired/cilium-check.ts";
+import { nodeOfKey } from "../domain/ownership.ts";
 
 export type { NodeEvent };
-
-/** Neighbor keys are `node=<name>` (shortened with a hash suffix only for very long names). */
-export function nodeOfKey(key: string): string {
-  return key.startsWith("node=") ? key.slice("node=".length) : key;
-}
 
 /**
  * The Events a pass should raise on Nodes (pure). Only changes and trouble make events: a steady

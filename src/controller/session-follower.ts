@@ -10,12 +10,11 @@ import { BGP_RULE_KEY } from "../desired/bgp-firewall.ts";
 import { mismatchMessage, type Mismatch } from "../desired/cilium-check.ts";
 import type { DesiredState } from "../desired/types.ts";
 import { nodeAliasName } from "../domain/names.ts";
-import type { RouterSnapshot } from "../domain/types.ts";
+import type { Neighbor, RouterSnapshot } from "../domain/types.ts";
 import { errorMessage } from "../apply/errors.ts";
-import { makeOwner, ownedNeighborsByKey } from "../plan/ownership.ts";
 import type { Metrics } from "../server/metrics.ts";
 import type { StatusView } from "../server/status.ts";
-import { nodeOfKey } from "./node-events.ts";
+import { nodeOfKey } from "../domain/ownership.ts";
 import type { Router } from "./ports.ts";
 import { NO_SESSIONS_SEEN, downCauses, observeSessions, type DownTooLong, type SessionMemory, type SessionObservation } from "./sessions.ts";
 
@@ -24,6 +23,8 @@ const SESSION_BLOCKING: ReadonlySet<string> = new Set(["local-as", "peer-as", "p
 
 export type PassContext = {
   readonly snapshot: RouterSnapshot;
+  /** The agent's neighbors by key, as the pass found them (RouterFacts.ownedNeighbors). */
+  readonly owned: ReadonlyMap<string, Neighbor>;
   readonly desired: DesiredState;
   /** This pass's Cilium mismatches: a session that stays down is most often one of them. */
   readonly mismatches: readonly Mismatch[];
@@ -128,8 +129,7 @@ export function createSessionFollower(opts: {
         unavailable = false;
       }
       const nodeByKey = new Map(pass.desired.neighbors.map((n) => [n.key, n.node]));
-      const { unique } = ownedNeighborsByKey(pass.snapshot.neighbors, makeOwner(config.ownerId, "", []));
-      const owned = [...unique].filter(([, n]) => n.enabled).map(([key, n]) => ({ node: nodeByKey.get(key) ?? nodeOfKey(key), address: n.address, remoteAs: n.remoteAs }));
+      const owned = [...pass.owned].filter(([, n]) => n.enabled).map(([key, n]) => ({ node: nodeByKey.get(key) ?? nodeOfKey(key), address: n.address, remoteAs: n.remoteAs }));
       const obs = observeSessions(memory, owned, read, now, config.sessionDownWarnMs);
       memory = obs.memory;
       publish(obs, read.ok ? null : read.reason, now);

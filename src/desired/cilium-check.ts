@@ -12,7 +12,7 @@ import type { CiliumBgpConfig, CiliumPeer, CiliumPeerConfig, CiliumView } from "
 import { selectorMatches } from "../cluster/cilium.ts";
 import type { ClusterView, NodeView } from "../cluster/types.ts";
 import type { Config } from "../config/types.ts";
-import { networkContains, parseIp, parseNetwork } from "../domain/net.ts";
+import { networkContains, parseIp, parseNetwork, parseNetworks } from "../domain/net.ts";
 
 export type MismatchKind = "local-as" | "peer-as" | "peer-address" | "timers" | "graceful-restart" | "not-enrolled" | "not-peered-by-cilium";
 export const MISMATCH_KINDS: readonly MismatchKind[] = ["local-as", "peer-as", "peer-address", "timers", "graceful-restart", "not-enrolled", "not-peered-by-cilium"];
@@ -96,7 +96,7 @@ function peerAddressProblem(address: string, input: CheckInput): string | null {
   if (ip === null) return null;
   const node = input.nodes.find((n) => n.addresses.some((a) => a.address === ip.address));
   if (node !== undefined) return `${ip.address} is the address of node ${node.name}, not the router's`;
-  const lb = input.lbPrefixes.flatMap((p) => parseNetwork(p) ?? []).find((net) => networkContains(net, ip));
+  const lb = parseNetworks(input.lbPrefixes).find((net) => networkContains(net, ip));
   if (lb !== undefined) return `${ip.address} lies in the LoadBalancer prefix ${lb.text}, not a router address`;
   return null;
 }

@@ -11,7 +11,7 @@ import type { Capabilities, IpProtocol, RuleDirection, RuleSpec } from "../domai
 import type { ServiceView } from "../cluster/types.ts";
 import type { Config, LbClientNetwork } from "../config/types.ts";
 import type { DesiredAlias, DesiredRule, Problem } from "./types.ts";
-import { networkContains, parseIp, parseNetwork, type IpFamily, type ParsedIp, type ParsedNetwork } from "../domain/net.ts";
+import { networkContains, parseIp, parseNetwork, parseNetworks, type IpFamily, type ParsedIp, type ParsedNetwork } from "../domain/net.ts";
 import { quoteCapped } from "../domain/text.ts";
 import { specialAddressReason } from "../domain/address-class.ts";
 import { narrowSource } from "./source-ranges.ts";
@@ -54,7 +54,7 @@ type Pool = { readonly variable: string; readonly networks: readonly ParsedNetwo
  */
 function lbPools(config: Config, lbLabel: string): Pool[] {
   const pool = (variable: string, items: readonly string[]): Pool[] => {
-    const networks = items.flatMap((i) => parseNetwork(i) ?? []);
+    const networks = parseNetworks(items);
     return networks.length === 0 ? [] : [{ variable, networks }];
   };
   return [

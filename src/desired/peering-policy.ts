@@ -4,21 +4,16 @@
  */
 import type { Config } from "../config/types.ts";
 import { specialAddressReason } from "../domain/address-class.ts";
-import { networkContains, parseIp, parseNetwork, type ParsedNetwork } from "../domain/net.ts";
+import { networkContains, parseIp, parseNetworks } from "../domain/net.ts";
 
 /** Why an address may not be a peering address (null when it may), with the limits parsed once. */
 export type PeeringCheck = (address: string) => string | null;
 
 /** The owner's limits for one pass, parsed once: the check runs for every node. */
 export function peeringAddressCheck(config: Config, routerAddresses: readonly string[] = []): PeeringCheck {
-  const parse = (items: readonly string[]): ParsedNetwork[] =>
-    items.flatMap((p) => {
-      const net = parseNetwork(p);
-      return net === null ? [] : [net];
-    });
-  const lbNets = parse([...config.bgp.acceptPrefixes, ...config.lb.addresses]);
+  const lbNets = parseNetworks([...config.bgp.acceptPrefixes, ...config.lb.addresses]);
   const limits = config.bgp.peerNetworks;
-  const limitNets = limits === null ? null : parse(limits);
+  const limitNets = limits === null ? null : parseNetworks(limits);
   const router = new Set(routerAddresses);
   return (address) => {
     const ip = parseIp(address);

@@ -9,6 +9,7 @@
  */
 import type { Config } from "../config/types.ts";
 import type { Neighbor } from "../domain/types.ts";
+import { nodeOfKey } from "../domain/ownership.ts";
 import type { DeletionGuard, DesiredNeighbor, HeldNeighbor, HoldReason, RouterFacts } from "./types.ts";
 
 export type Retention = {
@@ -16,10 +17,6 @@ export type Retention = {
   readonly held: readonly HeldNeighbor[];
   readonly deletionGuard: DeletionGuard | null;
 };
-
-function nodeOfKey(key: string): string {
-  return key.startsWith("node=") ? key.slice("node=".length) : key;
-}
 
 /** Whether removing `removing` of `owned` neighbors needs the operator's confirmation. */
 export function deletionNeedsConfirmation(owned: number, removing: number, maxFraction: number): boolean {

@@ -55,6 +55,16 @@ export function parseNetwork(text: string): ParsedNetwork | null {
   return { ...ip, prefix, text: `${ip.address}/${prefix}` };
 }
 
+/** The items that parse as addresses or CIDRs (anything else is left out: callers validated them). */
+export function parseNetworks(items: Iterable<string>): ParsedNetwork[] {
+  const out: ParsedNetwork[] = [];
+  for (const item of items) {
+    const net = parseNetwork(item);
+    if (net !== null) out.push(net);
+  }
+  return out;
+}
+
 /** Sort addresses/networks for stable output: IPv4 before IPv6, numerically within a family. */
 export function compareNetworks(a: string, b: string): number {
   const pa = parseNetwork(a);
@@ -92,7 +102,7 @@ const WIDTH: Readonly<Record<IpFamily, number>> = { inet: 32, inet6: 128 };
 
 /** The address as an unsigned integer of its family's width. */
 export function addressValue(address: string, family: IpFamily): bigint {
-  if (family === "inet") return address.split(".").reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
+  if (family === "inet") return BigInt(ipv4Value(address));
   return expandIpv6(address)
     .split(":")
     .reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);

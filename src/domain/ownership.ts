@@ -73,6 +73,11 @@ export function neighborKey(owner: string, nodeName: string): string {
   return fitKey(owner, `node=${nodeName}`, NEIGHBOR_DESCRIPTION_MAX_LENGTH - ADOPTED_SUFFIX.length);
 }
 
+/** The node a neighbor key names (`node=worker-1` → `worker-1`; a shortened key stays as it is). */
+export function nodeOfKey(key: string): string {
+  return key.startsWith("node=") ? key.slice("node=".length) : key;
+}
+
 /** A node name as Kubernetes allows it (RFC 1123 subdomain), or its shortened `~hash` form. */
 const NEIGHBOR_KEY_RE = /^node=([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?|[a-z0-9][-a-z0-9.]*~[0-9a-f]{10})( adopted)?$/;
 

@@ -1,7 +1,7 @@
 import type { Capabilities, Neighbor, NeighborSpec } from "../domain/types.ts";
 import type { DesiredNeighbor } from "../desired/types.ts";
 import type { Conflict, Operation } from "./types.ts";
-import { adoptedNeighborDescription, parseMarker, releasedNeighborDescription } from "../domain/ownership.ts";
+import { adoptedNeighborDescription, nodeOfKey, parseMarker, releasedNeighborDescription } from "../domain/ownership.ts";
 import { byUuid, ownedNeighbor, ownedNeighborsByKey, type Owner } from "./ownership.ts";
 import { neighborChanges } from "./diff.ts";
 
@@ -145,7 +145,7 @@ export function planNeighbors(
       conflicts.push({
         objectKind: "neighbor",
         key,
-        subject: key.slice("node=".length),
+        subject: nodeOfKey(key),
         foreignUuid: n.uuid,
         reason: `neighbor ${n.address} carries the marker ${key} like ${copies.length - 1} other neighbor(s); none of them is deleted: remove the marker from the copies by hand`,
       });
