@@ -260,6 +260,10 @@ function count(counts: Record<ObjectKind, ObjectCounts>, op: Operation): void {
 async function verifyReachable(opts: ApplyOptions, done: readonly { op: Operation; uuid: string }[], revision: string | null): Promise<LockoutReport | null> {
   const r = opts.reachability ?? DEFAULT_REACHABILITY;
   const { writer, logger } = opts;
+  const ruleChanges = done.flatMap((d) => (d.op.kind.endsWith("-rule") ? [{ ...d, key: keyOf(d.op) }] : []));
+  // Only alias contents (which only widen the agent's own pass rules) or nothing of ours changed:
+  // a lost API would not be ours to undo, so no request is spent on asking (the next pass will see).
+  if (ruleChanges.length === 0 && revision === null) return null;
   for (let attempt = 1; attempt <= r.attempts; attempt++) {
     if (await writer.checkReachable(r.checkTimeoutMs)) {
       if (revision) {
@@ -273,7 +277,6 @@ async function verifyReachable(opts: ApplyOptions, done: readonly { op: Operatio
     }
     if (attempt < r.attempts) await sleep(r.intervalMs);
   }
-  const ruleChanges = done.flatMap((d) => (d.op.kind.endsWith("-rule") ? [{ ...d, key: keyOf(d.op) }] : []));
   if (ruleChanges.length === 0) {
     // Only alias contents changed; those only widen the agent's own pass rules, so they cannot be
     // what cut us off. Nothing of ours to undo.

@@ -7,4 +7,4 @@ export type { NeighborWriteContext } from "../opnsense/index.ts";
  * confirms a reconfigure), not the snapshot reads. Keeping
  * the port this small makes the apply order and the undo logic testable on their own.
  */
-export type RouterWriter = Omit<OpnsenseClient, "preflight" | "readSnapshot" | "readPfTable">;
+export type RouterWriter = Omit<OpnsenseClient, "preflight" | "readSnapshot" | "readPfTable" | "forgetFacts">;

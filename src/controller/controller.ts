@@ -108,8 +108,18 @@ export function createController(opts: ControllerOptions): Controller {
   const backoffInitial = opts.retryBackoffMs?.initial ?? 5000;
   const backoffMax = opts.retryBackoffMs?.max ?? config.syncIntervalMs;
 
-  /** Preflight (capability probe and checks) runs again after an error that may mean another box. */
+  /**
+   * Preflight (capability probe and checks) and the facts the client keeps between passes
+   * (src/opnsense/slow-facts.ts) are read again at start, on every periodic resync and after any
+   * OPNsense error: the box may have been upgraded, reconfigured, restored or replaced.
+   */
   let preflighted = false;
+  /** Preflight warnings already logged: repeated by every resync, logged again only when they change. */
+  let preflightNotes = "";
+  function rereadRouter(): void {
+    preflighted = false;
+    router.forgetFacts();
+  }
   const suspension = createSuspensionKeeper({ store: opts.suspensionStore ?? null, logger, metrics });
   /** What earlier passes left undone: the only pass state carried forward (src/plan/types.ts). */
   let carry: CarryOver = FRESH_START;
@@ -149,14 +159,18 @@ export function createController(opts: ControllerOptions): Controller {
         logger.debug({ trigger }, "not the leader; skipping pass");
         return finish({ trigger, result: "skipped", desired, plan, applied, error: null });
       }
+      if (fresh) rereadRouter();
       if (!preflighted) {
         const pre = await router.preflight({ interfaces: interfaceSettings(config) });
         const caps = pre.capabilities;
         preflighted = true;
-        for (const w of pre.warnings) logger.warn({ warning: w }, "opnsense preflight warning");
-        logger.info({ opnsense: caps.versionRange, statetype: caps.ruleStatetype, directionAny: caps.ruleDirectionAny }, "opnsense capabilities detected");
+        const notes = JSON.stringify([pre.warnings, caps]);
+        const changed = notes !== preflightNotes;
+        preflightNotes = notes;
+        for (const w of pre.warnings) logger[changed ? "warn" : "debug"]({ warning: w }, "opnsense preflight warning");
+        logger[changed ? "info" : "debug"]({ opnsense: caps.versionRange, statetype: caps.ruleStatetype, directionAny: caps.ruleDirectionAny }, "opnsense capabilities detected");
         const sloppy = config.lb.clientNetworks.filter((n) => n.asymmetric);
-        if (!caps.ruleStatetype && sloppy.length > 0)
+        if (changed && !caps.ruleStatetype && sloppy.length > 0)
           logger.warn(
             { opnsense: caps.versionRange, entries: sloppy.map((n) => n.raw) },
             "this OPNsense has no state type in its filter API (24.x): asymmetric LB_CLIENT_NETWORKS entries cannot get sloppy rules and are skipped; upgrade to 25.1 or later",
@@ -248,9 +262,10 @@ export function createController(opts: ControllerOptions): Controller {
         ...held,
         ...(seen.counts ? { sessions: seen.counts } : {}),
       };
+      // A failed write or apply may mean a kept fact is wrong (a category gone, FRR switched off).
+      if (outcome.failures.length > 0) rereadRouter();
       if (outcome.aborted) {
         health.router(false);
-        preflighted = false;
         health.failed(outcome.aborted);
         logger.error({ ...fields, error: outcome.aborted }, "sync failed");
       } else {
@@ -279,10 +294,8 @@ export function createController(opts: ControllerOptions): Controller {
       const message = errorMessage(err);
       health.failed(message);
       const kind = errorKind(err);
-      if (isFatal(err) || kind === "unexpected" || kind === "transient" || kind === "not-found") {
-        // Re-probe on the next pass: the box may have been upgraded, restored or replaced.
-        preflighted = false;
-      }
+      // Problems of the cluster or the settings say nothing about the router.
+      if (kind !== "kubernetes" && kind !== "config") rereadRouter();
       if (isFatal(err) || kind === "preflight") health.router(false);
       const problems = (err as { problems?: unknown }).problems;
       if (Array.isArray(problems)) for (const p of problems) logger.error({ error: String(p) }, "opnsense preflight failed");

@@ -2,8 +2,8 @@ import type { RouterWriter } from "../apply/ports.ts";
 import type { ClusterView } from "../cluster/types.ts";
 import type { OpnsenseClient } from "../opnsense/index.ts";
 
-/** What a pass reads from OPNsense. */
-export type RouterReader = Pick<OpnsenseClient, "preflight" | "readSnapshot" | "readPfTable">;
+/** What a pass reads from OPNsense, and when the facts kept between passes are read again. */
+export type RouterReader = Pick<OpnsenseClient, "preflight" | "readSnapshot" | "readPfTable" | "forgetFacts">;
 
 export type Router = RouterReader & RouterWriter;
 

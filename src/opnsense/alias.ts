@@ -18,6 +18,9 @@ export const EP = {
   getAliasUUID: "firewall/alias/getAliasUUID",
 } as const;
 
+/** An alias name nobody uses: `getAliasUUID` answers `[]` (a few bytes), so it makes a cheap privilege probe and reachability check. */
+export const PROBE_ALIAS_NAME = "opnsense_bgp_agent_probe";
+
 const ALIAS: ItemEndpoints = { set: "firewall/alias/setItem", del: "firewall/alias/delItem", key: "alias" };
 
 function parseAlias(uuid: string, a: Obj): Alias {

@@ -14,6 +14,7 @@ import { runPreflight } from "./preflight.ts";
 import type { InterfaceSetting, PreflightResult } from "./preflight.ts";
 import { readSnapshot } from "./snapshot.ts";
 import type { SnapshotOptions } from "./snapshot.ts";
+import { createSlowFacts } from "./slow-facts.ts";
 
 export type OpnsenseClientOptions = HttpOptions & {
   /**
@@ -28,8 +29,13 @@ export type OpnsenseClientOptions = HttpOptions & {
 export type OpnsenseClient = {
   /** `checks.interfaces`: settings naming interfaces, reported as problems when OPNsense does not offer them. */
   preflight(checks?: { readonly interfaces?: readonly InterfaceSetting[] }): Promise<PreflightResult>;
-  /** Everything one pass reads; `capabilities` in the result are this session's (after preflight). */
+  /**
+   * Everything one pass reads; `capabilities` in the result are this session's (after preflight).
+   * What rarely changes is kept between calls (slow-facts.ts) until `forgetFacts`.
+   */
   readSnapshot(opts: SnapshotOptions): Promise<RouterSnapshot>;
+  /** The next preflight or snapshot reads everything again (at start, on resync, after an error). */
+  forgetFacts(): void;
   /** A live pf table (`alias_util/list`), e.g. `__lan_network`: read only to explain a BGP session that stays down. */
   readPfTable(name: string): Promise<string[]>;
 
@@ -57,7 +63,7 @@ export type OpnsenseClient = {
   savepoint(): Promise<string | null>;
   /** Disarms the rollback timer; throws when none was pending for that revision. */
   cancelRollback(revision: string): Promise<void>;
-  /** One authenticated GET without retries: false on network error, timeout or 5xx. */
+  /** One small authenticated GET without retries: false on network error, timeout or 5xx. */
   checkReachable(timeoutMs: number): Promise<boolean>;
 };
 
@@ -71,19 +77,32 @@ export function createOpnsenseClient(opts: OpnsenseClientOptions): OpnsenseClien
     if (lastCaps === null) throw new Error(`${what} before the OPNsense capabilities are known (preflight first)`);
     return lastCaps;
   };
+  const facts = createSlowFacts();
+  /** An apply changes what runs: read it again next pass, whatever the apply answered. */
+  const applying = async <T>(done: () => void, action: Promise<T>): Promise<T> => {
+    try {
+      return await action;
+    } finally {
+      done();
+    }
+  };
   const neighborCtx = (peerGroups: readonly PeerGroup[]): NeighborWriteContext => ({ peerGroups, capabilities: session("a neighbor write") });
 
   return {
     async preflight(checks) {
       const result = await runPreflight(http, { url: http.baseUrl, tlsInsecure: opts.tlsInsecure === true, ...(checks?.interfaces ? { interfaces: checks.interfaces } : {}) });
       lastCaps = result.capabilities;
+      // Preflight has just read these: the snapshot of the same pass uses them (general/get once per pass).
+      facts.setFrr(result.observed.frr);
+      facts.setCategories(result.observed.categories);
       return result;
     },
     async readSnapshot(o) {
-      const snapshot = await readSnapshot(http, session("readSnapshot"), o);
+      const snapshot = await readSnapshot(http, session("readSnapshot"), o, facts);
       lastCaps = snapshot.capabilities;
       return snapshot;
     },
+    forgetFacts: () => facts.forget(),
     readPfTable: (name) => alias.readAliasTable(http, name),
 
     createNeighbor: (spec, groups) => bgp.createNeighbor(http, spec, neighborCtx(groups)),
@@ -98,12 +117,18 @@ export function createOpnsenseClient(opts: OpnsenseClientOptions): OpnsenseClien
     createRule: (spec, cat) => filter.createRule(http, spec, cat, session("a rule write")),
     updateRule: (uuid, spec, cat) => filter.updateRule(http, uuid, spec, cat, session("a rule write")),
     deleteRule: (uuid) => filter.deleteRule(http, uuid),
-    createCategory: (name) => category.createCategory(http, name),
+    createCategory: (name) => applying(() => facts.categoriesChanged(), category.createCategory(http, name)),
 
-    reconfigureFrr: () => frr.reconfigureFrr(http, actionTimeoutMs),
-    frrStatus: () => frr.frrStatus(http),
-    reloadAliases: () => alias.reloadAliases(http, actionTimeoutMs),
-    applyFilter: (revision) => filter.applyFilter(http, actionTimeoutMs, revision),
+    reconfigureFrr: () => applying(() => facts.frrApplied(), frr.reconfigureFrr(http, actionTimeoutMs)),
+    async frrStatus() {
+      const status = await frr.frrStatus(http);
+      // FRR did not come up (switched off, manual mode, a broken config): what was kept is suspect.
+      if (status !== "running") facts.forget();
+      return status;
+    },
+    // ≤ 26.1 a filter apply refreshes the alias tables too (§4.7).
+    reloadAliases: () => applying(() => facts.firewallApplied(), alias.reloadAliases(http, actionTimeoutMs)),
+    applyFilter: (revision) => applying(() => facts.firewallApplied(), filter.applyFilter(http, actionTimeoutMs, revision)),
     async savepoint() {
       if (lastCaps && !lastCaps.savepoint) return null;
       return filter.savepoint(http);
@@ -111,7 +136,8 @@ export function createOpnsenseClient(opts: OpnsenseClientOptions): OpnsenseClien
     cancelRollback: (revision) => filter.cancelRollback(http, revision),
     async checkReachable(timeoutMs) {
       try {
-        await http.request({ method: "GET", endpoint: bgp.EP.generalGet, timeoutMs, retries: 0 });
+        // A tiny firewall read, not general/get: a pass reads that at most once.
+        await http.request({ method: "GET", endpoint: alias.EP.getAliasUUID, args: [alias.PROBE_ALIAS_NAME], timeoutMs, retries: 0 });
         return true;
       } catch (e) {
         if (!(e instanceof OpnsenseError)) throw e;

@@ -4,13 +4,13 @@
  * can act on. Only problems that make every further call pointless (unreachable, TLS,
  * 401) stop the check early.
  */
-import type { BgpGeneral, Capabilities, FrrGeneral } from "../domain/types.ts";
+import type { BgpGeneral, Capabilities, Category, FrrGeneral } from "../domain/types.ts";
 import { OpnsenseError, PreflightError } from "./errors.ts";
 import type { Http } from "./http.ts";
 import { EP as BGP_EP, isValidAsn, readBgpModel, readGeneral } from "./bgp.ts";
 import type { BgpModel } from "./bgp.ts";
-import { EP as CATEGORY_EP } from "./category.ts";
-import { EP as ALIAS_EP } from "./alias.ts";
+import { readCategories } from "./category.ts";
+import { EP as ALIAS_EP, PROBE_ALIAS_NAME } from "./alias.ts";
 import { deriveCapabilities, fetchNeighborTemplate, fetchRuleTemplate, hasPeerGroups } from "./capabilities.ts";
 import { describePrivilege, privilegeFor } from "./privileges.ts";
 import { optionKeys } from "./codec.ts";
@@ -26,7 +26,13 @@ export type OfferedInterfaces = {
 /** A setting that names an OPNsense interface, e.g. `{ setting: "FIREWALL_INTERFACE", value: "lan", offeredBy: "rule" }`. */
 export type InterfaceSetting = { readonly setting: string; readonly value: string; readonly offeredBy: keyof OfferedInterfaces };
 
-export type PreflightResult = { readonly capabilities: Capabilities; readonly warnings: string[]; readonly interfaces: OfferedInterfaces };
+export type PreflightResult = {
+  readonly capabilities: Capabilities;
+  readonly warnings: string[];
+  readonly interfaces: OfferedInterfaces;
+  /** What preflight read on the way that a pass needs too (kept, so the pass does not read it again). */
+  readonly observed: { readonly frr: FrrGeneral; readonly categories: readonly Category[] };
+};
 
 export type PreflightOptions = {
   readonly url: string;
@@ -139,8 +145,8 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
     quaggaUsable ? attempt(() => fetchNeighborTemplate(http)) : null,
     quaggaUsable ? attempt(() => hasPeerGroups(http)) : null,
     attempt(() => fetchRuleTemplate(http)),
-    attempt(() => http.request({ method: "GET", endpoint: ALIAS_EP.getAliasUUID, args: ["opnsense_bgp_agent_probe"] })),
-    attempt(() => http.request({ method: "GET", endpoint: CATEGORY_EP.search })),
+    attempt(() => http.request({ method: "GET", endpoint: ALIAS_EP.getAliasUUID, args: [PROBE_ALIAS_NAME] })),
+    attempt(() => readCategories(http)),
     attempt(() => http.request({ method: "GET", endpoint: ALIAS_EP.utilAliases, retries: 0 })),
   ]);
 
@@ -166,7 +172,7 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
   const interfaces = offeredInterfaces(ruleTpl.ok ? ruleTpl.value : {}, neighborTpl?.ok ? neighborTpl.value : {});
   problems.push(...interfaceProblems(opts.interfaces ?? [], interfaces));
 
-  if (problems.length > 0 || !bgp?.ok || !neighborTpl?.ok || !peerGroups?.ok || !ruleTpl.ok) {
+  if (problems.length > 0 || !general.ok || !bgp?.ok || !neighborTpl?.ok || !peerGroups?.ok || !ruleTpl.ok || !category.ok) {
     if (problems.length === 0) problems.push(`Capability probe of ${BGP_EP.getNeighbor} did not complete.`);
     throw new PreflightError(problems, warnings);
   }
@@ -179,5 +185,5 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
   });
   if (capabilities.neighborFields.length > 0 && !capabilities.neighborFields.includes("remote_as_mode")) warnings.push("os-frr is older than 1.44: on versions before 1.43 every FRR apply restarts FRR and drops all BGP sessions, so changes are batched into one apply.");
   if (!capabilities.frrRendersDescription) warnings.push("os-frr is older than 1.52: neighbor descriptions are not rendered into frr.conf, so the running-config check can compare only addresses and remote AS.");
-  return { capabilities, warnings, interfaces };
+  return { capabilities, warnings, interfaces, observed: { frr: general.value, categories: category.value } };
 }

@@ -125,6 +125,22 @@ describe("applyPlan", () => {
     expect(calls).toEqual(["createAlias", "createRule", "reloadAliases", "checkReachable"]);
   });
 
+  it("spends no reachability check on a firewall apply that changed no agent rule (nothing of ours to undo)", async () => {
+    const snapshot = emptySnapshot({ categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] });
+    const alias: Operation = { kind: "update-alias", key: "k8s_bgp_nodes", uuid: "a1", spec: { name: "k8s_bgp_nodes", type: "host", enabled: true, content: ["10.0.0.1", "10.0.0.2"], description: "x" }, changed: ["content"] };
+    const aliasOnly = recordingWriter();
+    await applyPlan(plan([n1, alias]), { ...base, snapshot, writer: aliasOnly.writer });
+    expect(aliasOnly.calls).toEqual(["createNeighbor", "updateAlias a1", "reconfigureFrr", "frrStatus", "reloadAliases"]);
+    // A rule write that failed changed nothing either.
+    const failed = recordingWriter({
+      createRule: async () => {
+        throw new Error("validation");
+      },
+    });
+    await applyPlan(plan([alias, rule]), { ...base, snapshot, writer: failed.writer });
+    expect(failed.calls).toEqual(["updateAlias a1", "createRule", "reloadAliases"]);
+  });
+
   it("writes nothing in dry-run mode", async () => {
     const { writer, calls } = recordingWriter();
     const r = await applyPlan(plan([n1, rule]), { ...base, writer, dryRun: true });

@@ -26,10 +26,21 @@ function harness(
   const config = makeConfig({ SYNC_INTERVAL: opts.syncInterval ?? "1m", DEBOUNCE: opts.debounce ?? "2s", MIN_APPLY_INTERVAL: opts.minApplyInterval ?? "0s" });
   let view: ClusterView = { nodes: [node("worker-1", "10.0.20.11")], services: [] };
   const reads: string[] = [];
+  /** Preflights and forgetFacts calls, in order. */
+  const rereads: string[] = [];
   const firewallCalls: string[] = [];
   const state: { snap: RouterSnapshot } = { snap: snapshot({}, CAPS["26.1"]) };
   const router = {
-    preflight: async () => ({ capabilities: CAPS["26.1"], warnings: [], interfaces: { rule: ["lan", "opt1", "wan"], updateSource: ["lan", "opt1", "wan"] } }),
+    preflight: async () => {
+      rereads.push("preflight");
+      return {
+        capabilities: CAPS["26.1"],
+        warnings: [],
+        interfaces: { rule: ["lan", "opt1", "wan"], updateSource: ["lan", "opt1", "wan"] },
+        observed: { frr: state.snap.frr, categories: state.snap.categories },
+      };
+    },
+    forgetFacts: () => void rereads.push("forget"),
     readSnapshot: async () => {
       reads.push(`snapshot@${Date.now()}`);
       await opts.gate?.();
@@ -87,7 +98,7 @@ function harness(
     onPass: (r) => reports.push(r),
     ...(opts.store ? { suspensionStore: opts.store } : {}),
   });
-  return { controller, reports, reads, fresh, metrics, state, firewallCalls, setView: (v: ClusterView) => (view = v) };
+  return { controller, reports, reads, rereads, fresh, metrics, state, firewallCalls, setView: (v: ClusterView) => (view = v) };
 }
 
 beforeEach(() => {

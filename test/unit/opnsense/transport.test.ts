@@ -4,7 +4,9 @@ import pino from "pino";
 import { describe, expect, test } from "vitest";
 import { OpnsenseError } from "../../../src/opnsense/index.ts";
 import { API_KEY, API_SECRET, AUTH_HEADER, BASE, api, client, inspect, netError, rejectionOf, useNock } from "./helpers.ts";
-import { generalGet } from "./fixtures/replies.ts";
+
+/** What checkReachable asks: an alias nobody uses (`[]`), a few bytes. */
+const PROBE = "/api/firewall/alias/getAliasUUID/opnsense_bgp_agent_probe";
 
 useNock();
 
@@ -246,14 +248,14 @@ describe("actions", () => {
     expect(await rejectionOf(client().cancelRollback("1786899650.62"))).toMatchObject({ kind: "unexpected" });
   });
 
-  test("checkReachable: 2xx true, 5xx/timeout/network false, single attempt", async () => {
-    api().get("/api/quagga/general/get").reply(200, generalGet());
+  test("checkReachable (a tiny alias lookup, not general/get): 2xx true, 5xx/timeout/network false, single attempt", async () => {
+    api().get(PROBE).reply(200, []);
     expect(await client().checkReachable(500)).toBe(true);
-    api().get("/api/quagga/general/get").once().reply(503, "");
+    api().get(PROBE).once().reply(503, "");
     expect(await client().checkReachable(500)).toBe(false);
-    api().get("/api/quagga/general/get").once().delay(300).reply(200, generalGet());
+    api().get(PROBE).once().delay(300).reply(200, []);
     expect(await client().checkReachable(50)).toBe(false);
-    api().get("/api/quagga/general/get").once().replyWithError(netError("ECONNREFUSED", "refused"));
+    api().get(PROBE).once().replyWithError(netError("ECONNREFUSED", "refused"));
     expect(await client().checkReachable(500)).toBe(false);
     expect(nock.pendingMocks()).toEqual([]);
   });
