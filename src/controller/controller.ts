@@ -114,8 +114,9 @@ export function createController(opts: ControllerOptions): Controller {
    * OPNsense error: the box may have been upgraded, reconfigured, restored or replaced.
    */
   let preflighted = false;
-  /** Preflight warnings already logged: repeated by every resync, logged again only when they change. */
+  /** What preflight said before (every resync repeats it): logged at info/warn only when new. */
   let preflightNotes = "";
+  const warned = new Set<string>();
   function rereadRouter(): void {
     preflighted = false;
     router.forgetFacts();
@@ -161,13 +162,17 @@ export function createController(opts: ControllerOptions): Controller {
       }
       if (fresh) rereadRouter();
       if (!preflighted) {
-        const pre = await router.preflight({ interfaces: interfaceSettings(config) });
+        // The pass reads the BGP model right after; only the first preflight reads it too (for its warnings).
+        const pre = await router.preflight({ interfaces: interfaceSettings(config), bgpModel: preflightNotes === "" });
         const caps = pre.capabilities;
         preflighted = true;
-        const notes = JSON.stringify([pre.warnings, caps]);
+        const notes = JSON.stringify([caps.versionRange, caps.ruleStatetype, caps.ruleDirectionAny]);
         const changed = notes !== preflightNotes;
         preflightNotes = notes;
-        for (const w of pre.warnings) logger[changed ? "warn" : "debug"]({ warning: w }, "opnsense preflight warning");
+        for (const w of pre.warnings) {
+          logger[warned.has(w) ? "debug" : "warn"]({ warning: w }, "opnsense preflight warning");
+          warned.add(w);
+        }
         logger[changed ? "info" : "debug"]({ opnsense: caps.versionRange, statetype: caps.ruleStatetype, directionAny: caps.ruleDirectionAny }, "opnsense capabilities detected");
         const sloppy = config.lb.clientNetworks.filter((n) => n.asymmetric);
         if (changed && !caps.ruleStatetype && sloppy.length > 0)

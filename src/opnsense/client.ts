@@ -28,7 +28,8 @@ export type OpnsenseClientOptions = HttpOptions & {
 
 export type OpnsenseClient = {
   /** `checks.interfaces`: settings naming interfaces, reported as problems when OPNsense does not offer them. */
-  preflight(checks?: { readonly interfaces?: readonly InterfaceSetting[] }): Promise<PreflightResult>;
+  /** `checks.bgpModel: false`: the caller reads the BGP model right after (see PreflightOptions). */
+  preflight(checks?: { readonly interfaces?: readonly InterfaceSetting[]; readonly bgpModel?: boolean }): Promise<PreflightResult>;
   /**
    * Everything one pass reads; `capabilities` in the result are this session's (after preflight).
    * What rarely changes is kept between calls (slow-facts.ts) until `forgetFacts`.
@@ -90,7 +91,7 @@ export function createOpnsenseClient(opts: OpnsenseClientOptions): OpnsenseClien
 
   return {
     async preflight(checks) {
-      const result = await runPreflight(http, { url: http.baseUrl, tlsInsecure: opts.tlsInsecure === true, ...(checks?.interfaces ? { interfaces: checks.interfaces } : {}) });
+      const result = await runPreflight(http, { url: http.baseUrl, tlsInsecure: opts.tlsInsecure === true, ...(checks?.interfaces ? { interfaces: checks.interfaces } : {}), ...(checks?.bgpModel === false ? { bgpModel: false } : {}) });
       lastCaps = result.capabilities;
       // Preflight has just read these: the snapshot of the same pass uses them (general/get once per pass).
       facts.setFrr(result.observed.frr);

@@ -39,6 +39,12 @@ export type PreflightOptions = {
   readonly tlsInsecure: boolean;
   /** Settings to check against the offered interfaces (a wrong one would otherwise surface only as a write's "Option not in list."). */
   readonly interfaces?: readonly InterfaceSetting[];
+  /**
+   * false: skip `quagga/bgp/get` (the whole BGP model, the largest reply) because the caller reads
+   * it right after and checks the BGP root with the same sentences (a pass after a resync or an
+   * error). Description rendering is then refined by that read (see snapshot.ts). Default true.
+   */
+  readonly bgpModel?: boolean;
 };
 
 /**
@@ -141,7 +147,7 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
 
   // Everything else is independent: ask in parallel, report in a fixed order.
   const [bgp, neighborTpl, peerGroups, ruleTpl, alias, category, aliasUtil] = await Promise.all([
-    quaggaUsable ? attempt<BgpModel>(() => readBgpModel(http)) : null,
+    quaggaUsable && opts.bgpModel !== false ? attempt<BgpModel>(() => readBgpModel(http)) : null,
     quaggaUsable ? attempt(() => fetchNeighborTemplate(http)) : null,
     quaggaUsable ? attempt(() => hasPeerGroups(http)) : null,
     attempt(() => fetchRuleTemplate(http)),
@@ -172,7 +178,8 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
   const interfaces = offeredInterfaces(ruleTpl.ok ? ruleTpl.value : {}, neighborTpl?.ok ? neighborTpl.value : {});
   problems.push(...interfaceProblems(opts.interfaces ?? [], interfaces));
 
-  if (problems.length > 0 || !general.ok || !bgp?.ok || !neighborTpl?.ok || !peerGroups?.ok || !ruleTpl.ok || !category.ok) {
+  // Without problems quagga answered, so a null `bgp` is one skipped on purpose (opts.bgpModel).
+  if (problems.length > 0 || !general.ok || (bgp !== null && !bgp.ok) || !neighborTpl?.ok || !peerGroups?.ok || !ruleTpl.ok || !category.ok) {
     if (problems.length === 0) problems.push(`Capability probe of ${BGP_EP.getNeighbor} did not complete.`);
     throw new PreflightError(problems, warnings);
   }
@@ -181,9 +188,10 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
     ruleTemplate: ruleTpl.value,
     neighborTemplate: neighborTpl.value,
     peerGroupsEndpoint: peerGroups.value,
-    bgpRootFields: bgp.value.rootFields,
+    bgpRootFields: bgp?.ok ? bgp.value.rootFields : [],
   });
   if (capabilities.neighborFields.length > 0 && !capabilities.neighborFields.includes("remote_as_mode")) warnings.push("os-frr is older than 1.44: on versions before 1.43 every FRR apply restarts FRR and drops all BGP sessions, so changes are batched into one apply.");
-  if (!capabilities.frrRendersDescription) warnings.push("os-frr is older than 1.52: neighbor descriptions are not rendered into frr.conf, so the running-config check can compare only addresses and remote AS.");
+  // Without the BGP root the evidence is incomplete; the pass's own read of it refines the capability.
+  if (!capabilities.frrRendersDescription && bgp !== null) warnings.push("os-frr is older than 1.52: neighbor descriptions are not rendered into frr.conf, so the running-config check can compare only addresses and remote AS.");
   return { capabilities, warnings, interfaces, observed: { frr: general.value, categories: category.value } };
 }

@@ -284,6 +284,24 @@ describe("controller rate limit (MIN_APPLY_INTERVAL)", () => {
   });
 });
 
+describe("controller: what the router keeps between passes is read again", () => {
+  it("at start, on every resync and after a failed pass, not on an ordinary pass", async () => {
+    let fail = false;
+    const h = harness({ failReads: () => (fail ? Object.assign(new Error("boom"), { kind: "transient" }) : null) });
+    await h.controller.runNow("startup");
+    await h.controller.runNow("nodes changed");
+    expect(h.rereads).toEqual(["preflight"]);
+    await h.controller.runNow("resync", { fresh: true });
+    expect(h.rereads).toEqual(["preflight", "forget", "preflight"]);
+    fail = true;
+    expect((await h.controller.runNow("nodes changed")).result).toBe("error");
+    fail = false;
+    await h.controller.runNow("retry");
+    expect(h.rereads).toEqual(["preflight", "forget", "preflight", "forget", "preflight"]);
+    await h.controller.stop();
+  });
+});
+
 describe("controller: FRR/BGP switched off while running", () => {
   it("fails the pass with preflight's sentence, writes nothing, is not ready, and recovers when switched back on", async () => {
     const h = harness();

@@ -1,3 +1,4 @@
+import nock from "nock";
 import { describe, expect, test } from "vitest";
 import { PreflightError, interfaceProblems, routerStateProblems } from "../../../src/opnsense/index.ts";
 import { api, client, rejectionOf, useNock } from "./helpers.ts";
@@ -40,6 +41,17 @@ describe("preflight", () => {
     const r = await client().preflight();
     expect(r.capabilities).toMatchObject({ versionRange: "26.1.x", ruleStatetype: true, ruleDirectionAny: true, frrRendersDescription: true, peerGroups: true });
     expect(r.warnings).toEqual([]);
+  });
+
+  test("bgpModel: false skips the BGP model (the pass reads it next) and hands over what it read on the way", async () => {
+    mockRouter({ "/api/firewall/category/searchItem": [200, categorySearch([{ uuid: "c1", name: "opnsense-bgp-agent" }])] });
+    const r = await client().preflight({ bgpModel: false });
+    // Only the neighbor template is evidence now (1.52 has no bfd_strict); the snapshot refines it.
+    expect(r.capabilities.frrRendersDescription).toBe(false);
+    expect(r.warnings).toEqual([]);
+    expect(r.observed).toEqual({ frr: { enabled: true, manualConfig: false }, categories: [{ uuid: "c1", name: "opnsense-bgp-agent" }] });
+    // The optional bgp/get mock was never asked for.
+    expect(nock.activeMocks()).toEqual([expect.stringContaining("/api/quagga/bgp/get")]);
   });
 
   test("24.x reports no state type (the agent warns only when sloppy rules are configured); TLS insecure warns", async () => {
