@@ -34,6 +34,7 @@ const NEIGHBOR: NeighborSpec = {
   address: "10.0.20.11",
   remoteAs: 64555,
   updateSource: "lan",
+  linkLocalInterface: "",
   description: "opnsense-bgp-agent:default node=worker-1",
   keepalive: 10,
   holddown: 30,
