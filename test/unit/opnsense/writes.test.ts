@@ -60,6 +60,7 @@ describe("neighbors", () => {
       remoteas: "64555",
       remote_as_mode: "",
       updatesource: "lan",
+      linklocalinterface: "",
       description: "opnsense-bgp-agent:default node=worker-1",
       keepalive: "10",
       holddown: "30",
