@@ -8,6 +8,7 @@ import type { Http } from "./http.ts";
 import { boolOut, child, intOut, isUpsertableUuid, readBool, readInt, readItems, readMulti, readObj, readSingle, readString } from "./codec.ts";
 import type { Obj } from "./codec.ts";
 import { createItem, deleteItem, setItem } from "./crud.ts";
+import { canonicalAddress } from "../domain/net.ts";
 import type { ItemEndpoints } from "./crud.ts";
 
 export const EP = {
@@ -62,7 +63,7 @@ function parseNeighbor(uuid: string, n: Obj, peerGroupNames: ReadonlyMap<string,
   return {
     uuid,
     enabled: readBool(n.enabled, `${p}.enabled`),
-    address: readString(n.address, `${p}.address`).trim().toLowerCase(),
+    address: canonicalAddress(readString(n.address, `${p}.address`)),
     remoteAs: readInt(n.remoteas, `${p}.remoteas`),
     updateSource: readSingle(n.updatesource, `${p}.updatesource`),
     linkLocalInterface: readSingle(n.linklocalinterface, `${p}.linklocalinterface`),

@@ -351,3 +351,39 @@ describe("BGP_ADDRESS_FAMILY", () => {
     expect(d.problems[0]?.message).toMatch(/^peering address refused: 2001:db8:96::5 lies in the LoadBalancer prefix 2001:db8:96::\/64/);
   });
 });
+
+describe("firewall and route filter for IPv6 neighbors", () => {
+  const cfg = makeConfig({ BGP_ADDRESS_FAMILY: "dual", LB_ADDRESSES: "10.96.0.0/24,2001:db8:96::/64" });
+  const rows = (d: DesiredState) => d.prefixRows.map((r) => [r.key, r.spec.version, r.spec.seqnumber, r.spec.action, r.spec.network]);
+  const rules = (d: DesiredState) => d.rules.map((r) => [r.key, r.spec.ipprotocol, r.spec.sourceNet, r.spec.destinationNet, r.spec.destinationPort]);
+
+  test("IPv4 only: one inet rule and the IPv4 deny row, as before", () => {
+    const d = desired([node("a", "10.0.0.5")], cfg);
+    expect(rules(d)).toEqual([["bgp-peers", "inet", "k8s_bgp_nodes", "(self)", "179"]]);
+    expect(rows(d)).toEqual([
+      ["prefix-in deny-rest", "IPv4", 4294967294, "deny", "0.0.0.0/0 le 32"],
+      ["prefix-in permit 10.96.0.0/24", "IPv4", 10, "permit", "10.96.0.0/24 le 32"],
+      ["prefix-in permit 2001:db8:96::/64", "IPv6", 20, "permit", "2001:db8:96::/64 le 128"],
+    ]);
+    expect(d.aliases[0]?.spec.content).toEqual(["10.0.0.5"]);
+  });
+
+  test("an IPv6 neighbor adds the inet6 rule, its address in the node alias and the IPv6 deny row", () => {
+    const d = desired([node("a", [{ type: "InternalIP", address: "10.0.0.5" }, { type: "InternalIP", address: "fd00::5" }])], cfg);
+    expect(rules(d)).toEqual([
+      ["bgp-peers", "inet", "k8s_bgp_nodes", "(self)", "179"],
+      ["bgp-peers ipv6", "inet6", "k8s_bgp_nodes", "(self)", "179"],
+    ]);
+    expect(d.rules[1]?.spec.description).toBe("opnsense-bgp-agent:default bgp-peers ipv6");
+    expect(rows(d)).toContainEqual(["prefix-in deny-rest ipv6", "IPv6", 4294967294, "deny", "::/0 le 128"]);
+    expect(d.aliases[0]?.spec.content).toEqual(["10.0.0.5", "fd00::5"]);
+    // Every neighbor links the one anchor row; its name is the IPv6 list's name too.
+    expect(new Set(d.neighbors.map((n) => n.spec.prefixListIn)).size).toBe(1);
+  });
+
+  test("no IPv6 deny row when route filtering is off", () => {
+    const d = desired([node("a", "fd00::5")], makeConfig({ BGP_ACCEPT_PREFIXES: "none" }));
+    expect(d.prefixRows).toEqual([]);
+    expect(rules(d).map((r) => r[0])).toEqual(["bgp-peers", "bgp-peers ipv6"]);
+  });
+});
