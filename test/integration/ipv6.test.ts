@@ -27,11 +27,11 @@ const bgpRules = (world: World) =>
   rules(world.sim)
     .filter((r) => (r["description"] ?? "").includes(" bgp-peers"))
     .map((r) => [r["description"] ?? "", r["ipprotocol"], r["source_net"], r["destination_net"], r["destination_port"]])
-    .sort((a, b) => a[0].localeCompare(b[0]));
+    .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
 const prefixRows = (world: World) =>
   Object.values(world.sim.control.state().prefixlists)
     .map((r) => [r["version"] ?? "", r["seqnumber"] ?? "", r["action"], r["network"]])
-    .sort((a, b) => a[0].localeCompare(b[0]) || Number(a[1]) - Number(b[1]));
+    .sort((a, b) => String(a[0]).localeCompare(String(b[0])) || Number(a[1]) - Number(b[1]));
 const problemsOf = (world: World, node: string): string[] =>
   world.logs.withMsg("input problem; object skipped").filter((l) => l["node"] === node).map((l) => String(l["error"]));
 
