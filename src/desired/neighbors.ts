@@ -1,8 +1,7 @@
 import type { Capabilities } from "../domain/types.ts";
 import type { NodeView } from "../cluster/types.ts";
-import type { Config } from "../config/types.ts";
+import type { BgpAddressFamily, Config } from "../config/types.ts";
 import type { DesiredNeighbor, Problem } from "./types.ts";
-import type { BgpAddressFamily } from "../config/types.ts";
 import { parseIp, type IpFamily } from "../domain/net.ts";
 import { formatMarker, neighborKeys, neighborKey } from "../domain/ownership.ts";
 import { ANNOTATION_ADDRESS, ANNOTATION_ASN, ANNOTATION_SKIP, parseAddressAnnotation, parseAsnAnnotation, parseSkipAnnotation } from "./annotations.ts";

@@ -88,8 +88,15 @@ describe("IPv6 peering", () => {
     w = await startWorld({ agent: false, env: { LB_ADDRESSES: "10.96.0.0/24" } });
     addNode(w, "w1", [V4, V6]);
     addNode(w, "w2", ["10.0.20.12", "fd00:20::12"]);
+    // w1's neighbor as an agent without IPv6 support wrote it (it never sent linklocalinterface).
+    const anchor = "opnsense-bgp-agent:default prefix-in deny-rest";
+    w.sim.control.seedNeighbor({ enabled: "1", address: V4, remoteas: "64555", updatesource: "lan", description: "opnsense-bgp-agent:default node=w1" });
     await w.startAgent();
     await w.settle(() => neighbors(w.sim).length === 2, "both peered");
+    // Only w2 is created; w1's neighbor is written once, to link the new prefix list (no IPv6 change).
+    const w1Writes = w.reports.flatMap((r) => r.applied?.written ?? []).filter((op) => op.kind === "update-neighbor");
+    expect(w1Writes.map((op) => (op.kind === "update-neighbor" ? op.changed : []))).toEqual([["prefixListIn"]]);
+    expect(Object.values(w.sim.control.state().prefixlists).some((r) => r["description"] === anchor)).toBe(true);
     // The objects the agent has always written for these nodes (IPv4 marker format unchanged).
     expect(neighbors(w.sim).map((n) => [n["address"], n["description"], n["updatesource"], n["linklocalinterface"]])).toEqual([
       [V4, "opnsense-bgp-agent:default node=w1", "lan", ""],
