@@ -9,6 +9,7 @@ import {
   asnCheck,
   asnListCheck,
   booleanCheck,
+  addressFamilyCheck,
   ciliumPoolsCheck,
   clientNetworksCheck,
   durationCheck,
@@ -209,6 +210,7 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
 
   // --- BGP neighbors
   const remoteAsn = optional("BGP_REMOTE_ASN", asnCheck);
+  const addressFamily = documented("BGP_ADDRESS_FAMILY", addressFamilyCheck);
   const updateSource = optional("BGP_UPDATE_SOURCE", interfaceCheck);
   const keepalive = optional("BGP_KEEPALIVE", integerCheck(1, 1000, "a keepalive in seconds"));
   const holddown = optional("BGP_HOLDDOWN", integerCheck(3, 3000, "a hold-down time in seconds"));
@@ -303,6 +305,7 @@ export function loadConfig(env: Env, readFile: ReadFile = fs.readFileSync): Load
     nodeSelector,
     bgp: {
       remoteAsn,
+      addressFamily,
       updateSource,
       keepalive,
       holddown,

@@ -10,7 +10,7 @@ import { labelSelectorProblem } from "./label-selector.ts";
 import { alignNetwork, parseNetwork, sortNetworks } from "../domain/net.ts";
 import { BOOLEAN_SPELLINGS, parseBoolean } from "../domain/boolean.ts";
 import { aliasNameProblem, aliasNames, OWNER_ID_MAX_LENGTH, OWNER_ID_PATTERN } from "../domain/names.ts";
-import type { CiliumPools, LbAccessScope, LbClientNetwork, Policy } from "./types.ts";
+import type { BgpAddressFamily, CiliumPools, LbAccessScope, LbClientNetwork, Policy } from "./types.ts";
 
 /** A schema and the phrase that completes `"<value>" is not …` when it rejects a value. */
 export type Check<T> = { readonly schema: z.ZodType<T, string>; readonly expected: string };
@@ -62,6 +62,8 @@ export function enumCheck<const T extends readonly [string, ...string[]]>(values
 
 export const policyCheck: Check<Policy> = enumCheck(["sync", "upsert-only", "create-only"] as const);
 export const scopeCheck: Check<LbAccessScope> = enumCheck(["addresses", "ports"] as const);
+export const addressFamilyCheck: Check<BgpAddressFamily> = enumCheck(["ipv4", "ipv6", "dual"] as const);
+
 export const ciliumPoolsCheck: Check<CiliumPools> = enumCheck(["auto", "off"] as const);
 export const logLevelCheck = enumCheck(["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const);
 

@@ -20,6 +20,7 @@ export function redactedConfigSummary(config: Config): ConfigSummary {
     OPNSENSE_TIMEOUT: formatDuration(config.opnsense.timeoutMs),
     NODE_SELECTOR: config.nodeSelector,
     BGP_REMOTE_ASN: config.bgp.remoteAsn,
+    BGP_ADDRESS_FAMILY: config.bgp.addressFamily,
     BGP_UPDATE_SOURCE: config.bgp.updateSource,
     BGP_KEEPALIVE: config.bgp.keepalive,
     BGP_HOLDDOWN: config.bgp.holddown,

@@ -3,6 +3,8 @@
 export type Policy = "sync" | "upsert-only" | "create-only";
 export type LbAccessScope = "addresses" | "ports";
 export type CiliumPools = "auto" | "off";
+/** Which address family a node peers over (README: IPv6). */
+export type BgpAddressFamily = "ipv4" | "ipv6" | "dual";
 
 /** One LB_CLIENT_NETWORKS entry: clients arriving on `interface` from `source` may reach the LB addresses. */
 export type LbClientNetwork = {
@@ -33,6 +35,11 @@ export type Config = {
      * that names exactly one local AS (src/desired/cilium-check.ts), and fails otherwise.
      */
     readonly remoteAsn: number | null;
+    /**
+     * `ipv4`: the first IPv4 InternalIP, else the first IPv6 one; `ipv6`: the other way round;
+     * `dual`: one neighbor per family the node has.
+     */
+    readonly addressFamily: BgpAddressFamily;
     readonly updateSource: string | null;
     readonly keepalive: number | null;
     readonly holddown: number | null;

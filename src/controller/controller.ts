@@ -18,7 +18,7 @@ import { passResult, summaryFields } from "./summary.ts";
 import type { DesiredState, RouterFacts } from "../desired/types.ts";
 import { FRESH_START, type CarryOver, type Plan } from "../plan/types.ts";
 import { aliasNames, categoryName } from "../domain/names.ts";
-import { neighborKey } from "../domain/ownership.ts";
+import { neighborKeys } from "../domain/ownership.ts";
 import { parseIp } from "../domain/net.ts";
 import { checkClusterClaim } from "../plan/cluster-claim.ts";
 import { makeOwner, ownedNeighborsByKey } from "../plan/ownership.ts";
@@ -314,7 +314,7 @@ export function createController(opts: ControllerOptions): Controller {
   /** What the desired state needs from the router, and the removal-grace clock. */
   function routerFacts(neighbors: readonly Neighbor[], nodeNames: readonly string[], clusterClaim: string | null): RouterFacts {
     const { unique, duplicated } = ownedNeighborsByKey(neighbors, makeOwner(config.ownerId, "", []));
-    const present = new Set(nodeNames.map((n) => neighborKey(config.ownerId, n)));
+    const present = new Set(nodeNames.flatMap((n) => neighborKeys(config.ownerId, n)));
     const { inGrace, nextExpiryMs } = grace.observe([...unique.keys(), ...duplicated.keys()], present, Date.now());
     scheduler.wakeUp("removal grace ended", nextExpiryMs === null ? null : nextExpiryMs + 10);
     return { ownedNeighbors: unique, inGrace, clusterClaim };

@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import type { NodeEvent } from "../cluster/events.ts";
 import type { Config } from "../config/types.ts";
-import { BGP_RULE_KEY } from "../desired/bgp-firewall.ts";
+import { bgpRuleKey } from "../desired/bgp-firewall.ts";
 import { mismatchMessage, type Mismatch } from "../desired/cilium-check.ts";
 import type { DesiredState } from "../desired/types.ts";
 import { nodeAliasName } from "../domain/names.ts";
@@ -14,7 +14,8 @@ import type { Neighbor, RouterSnapshot } from "../domain/types.ts";
 import { errorMessage } from "../apply/errors.ts";
 import type { Metrics } from "../server/metrics.ts";
 import type { StatusView } from "../server/status.ts";
-import { nodeOfKey } from "../domain/ownership.ts";
+import { familyOfKey, nodeOfKey } from "../domain/ownership.ts";
+import { parseIp } from "../domain/net.ts";
 import type { Router } from "./ports.ts";
 import { NO_SESSIONS_SEEN, downCauses, observeSessions, type DownTooLong, type SessionMemory, type SessionObservation } from "./sessions.ts";
 
@@ -51,24 +52,25 @@ export function createSessionFollower(opts: {
   let view: StatusView = { observedAt: null, sessions: "unknown", reason: "no pass has read the sessions yet", nodes: [] };
   /** The diagnostics endpoint failed and that was logged; said once until it answers again. */
   let unavailable = false;
-  /** Nodes with per-node session series, so a node that is gone loses its label set. */
-  let series = new Set<string>();
+  /** Label sets of the per-session series (node, family), so a session that is gone loses its own. */
+  let series = new Map<string, { readonly node: string; readonly family: string }>();
 
   function publish(obs: SessionObservation, reason: string | null, now: number): void {
     metrics.sessionsKnown.set(obs.sessions ? 1 : 0);
-    const current = new Set((obs.sessions ?? []).map((s) => s.node));
+    const current = new Map<string, { readonly node: string; readonly family: string }>((obs.sessions ?? []).map((s) => [`${s.node} ${s.family}`, { node: s.node, family: s.family }]));
     // Stale per-node numbers are worse than none: an alert on them would describe the past.
-    for (const node of series) {
-      if (current.has(node)) continue;
-      metrics.sessionUp.remove({ node });
-      metrics.prefixesReceived.remove({ node });
-      metrics.prefixesAccepted.remove({ node });
+    for (const [id, labels] of series) {
+      if (current.has(id)) continue;
+      metrics.sessionUp.remove(labels);
+      metrics.prefixesReceived.remove(labels);
+      metrics.prefixesAccepted.remove(labels);
     }
     series = current;
     for (const s of obs.sessions ?? []) {
-      metrics.sessionUp.set({ node: s.node }, s.established ? 1 : 0);
-      metrics.prefixesReceived.set({ node: s.node }, s.prefixesReceived);
-      metrics.prefixesAccepted.set({ node: s.node }, s.prefixesAccepted);
+      const labels = { node: s.node, family: s.family };
+      metrics.sessionUp.set(labels, s.established ? 1 : 0);
+      metrics.prefixesReceived.set(labels, s.prefixesReceived);
+      metrics.prefixesAccepted.set(labels, s.prefixesAccepted);
     }
     view = obs.sessions
       ? {
@@ -89,9 +91,11 @@ export function createSessionFollower(opts: {
   }
 
   async function causesOf(d: DownTooLong, pass: PassContext): Promise<string[]> {
-    const ruleDescription = pass.desired.rules.find((r) => r.key === BGP_RULE_KEY)?.spec.description;
+    const family = parseIp(d.address)?.family ?? "inet";
+    const ruleDescription = pass.desired.rules.find((r) => r.key === bgpRuleKey(family))?.spec.description;
     const table = pass.snapshot.aliasTablesRunning?.get(nodeAliasName(config.ownerId));
-    const us = config.bgp.updateSource;
+    // os-frr renders update-source for IPv4 neighbors only (contract §3.3).
+    const us = family === "inet" ? config.bgp.updateSource : null;
     let networks: string[] | null = null;
     if (us) {
       try {
@@ -129,7 +133,13 @@ export function createSessionFollower(opts: {
         unavailable = false;
       }
       const nodeByKey = new Map(pass.desired.neighbors.map((n) => [n.key, n.node]));
-      const owned = [...pass.owned].filter(([, n]) => n.enabled).map(([key, n]) => ({ node: nodeByKey.get(key) ?? nodeOfKey(key), address: n.address, remoteAs: n.remoteAs }));
+      const owned = [...pass.owned].filter(([, n]) => n.enabled).map(([key, n]) => ({
+          key,
+          node: nodeByKey.get(key) ?? nodeOfKey(key),
+          family: familyOfKey(key) === "inet6" ? ("ipv6" as const) : ("ipv4" as const),
+          address: n.address,
+          remoteAs: n.remoteAs,
+        }));
       const obs = observeSessions(memory, owned, read, now, config.sessionDownWarnMs);
       memory = obs.memory;
       publish(obs, read.ok ? null : read.reason, now);

@@ -11,8 +11,11 @@ import type { NodeEvent } from "../cluster/events.ts";
 import type { BgpPeerStatus, BgpSessionsRead } from "../domain/types.ts";
 import { networkContains, parseIp, parseNetwork } from "../domain/net.ts";
 
-/** A neighbor the agent owns on OPNsense, and the node it is for. */
-export type OwnedPeer = { readonly node: string; readonly address: string; readonly remoteAs: number | null };
+/** A neighbor the agent owns on OPNsense (by marker key: one per node and address family), and the node it is for. */
+export type OwnedPeer = { readonly key: string; readonly node: string; readonly family: SessionFamily; readonly address: string; readonly remoteAs: number | null };
+
+/** The address family of a session, as metrics label it. */
+export type SessionFamily = "ipv4" | "ipv6";
 
 /** FRR's FSM state, or `NotRunning` when the neighbor is saved on OPNsense but FRR does not run it. */
 export const NOT_RUNNING = "NotRunning";
@@ -30,13 +33,15 @@ type Remembered = {
 export type SessionMemory = {
   /** False until one pass read the sessions: that first reading is a baseline and raises no Events. */
   readonly baselineTaken: boolean;
-  readonly nodes: ReadonlyMap<string, Remembered>;
+  /** By neighbor key: a node peering over both families has two sessions. */
+  readonly peers: ReadonlyMap<string, Remembered>;
 };
 
-export const NO_SESSIONS_SEEN: SessionMemory = { baselineTaken: false, nodes: new Map() };
+export const NO_SESSIONS_SEEN: SessionMemory = { baselineTaken: false, peers: new Map() };
 
 export type NodeSession = {
   readonly node: string;
+  readonly family: SessionFamily;
   readonly address: string;
   readonly remoteAs: number | null;
   readonly state: string;
@@ -73,17 +78,17 @@ const ESTABLISHED = "Established";
  */
 export function observeSessions(prev: SessionMemory, owned: readonly OwnedPeer[], read: BgpSessionsRead, now: number, warnMs: number): SessionObservation {
   if (!read.ok) return { memory: prev, sessions: null, counts: null, events: [], downTooLong: [], nextWarnAt: null };
-  const nodes = new Map<string, Remembered>();
+  const peers = new Map<string, Remembered>();
   const sessions: NodeSession[] = [];
   const events: NodeEvent[] = [];
   const downTooLong: DownTooLong[] = [];
   let nextWarnAt: number | null = null;
-  for (const peer of [...owned].sort((a, b) => a.node.localeCompare(b.node))) {
+  for (const peer of [...owned].sort((a, b) => a.node.localeCompare(b.node) || a.key.localeCompare(b.key))) {
     const frr: BgpPeerStatus | undefined = read.peers.get(peer.address.toLowerCase());
     const state = frr?.state ?? NOT_RUNNING;
     const up = state === ESTABLISHED;
     const upSince = now - (frr?.uptimeMs ?? 0);
-    const before = prev.nodes.get(peer.node);
+    const before = prev.peers.get(peer.key);
     const known = before !== undefined && before.address === peer.address ? before : undefined;
     const wasUp = known ? known.state === ESTABLISHED : false;
     const where = `OPNsense's BGP session with ${peer.address}`;
@@ -101,9 +106,10 @@ export function observeSessions(prev: SessionMemory, owned: readonly OwnedPeer[]
         warned = true;
       } else nextWarnAt = Math.min(nextWarnAt ?? Infinity, downSince + warnMs);
     }
-    nodes.set(peer.node, { address: peer.address, state, lastChangeAt, downSince, warned });
+    peers.set(peer.key, { address: peer.address, state, lastChangeAt, downSince, warned });
     sessions.push({
       node: peer.node,
+      family: peer.family,
       address: peer.address,
       remoteAs: frr?.remoteAs ?? peer.remoteAs,
       state,
@@ -118,7 +124,7 @@ export function observeSessions(prev: SessionMemory, owned: readonly OwnedPeer[]
   }
   const established = sessions.filter((s) => s.established).length;
   return {
-    memory: { baselineTaken: true, nodes },
+    memory: { baselineTaken: true, peers },
     sessions,
     counts: { established, notEstablished: sessions.length - established },
     events,

@@ -1,5 +1,5 @@
 /** Per-node overrides (design §6), prefix `opnsense-bgp-agent/`. A bad value is an error on that node only. */
-import { parseIp } from "../domain/net.ts";
+import { parseIp, type IpFamily } from "../domain/net.ts";
 import { BOOLEAN_SPELLINGS, parseBoolean } from "../domain/boolean.ts";
 import { quoteCapped } from "../domain/text.ts";
 
@@ -18,16 +18,21 @@ export function parseAsnAnnotation(value: string): Parsed<number> {
   return { ok: false, message: `annotation ${ANNOTATION_ASN}=${quoteCapped(value)} is not an AS number (1–4294967295)` };
 }
 
-export function parseAddressAnnotation(value: string): Parsed<string> {
-  const ip = parseIp(value);
-  if (ip?.family === "inet") return { ok: true, value: ip.address };
-  if (ip?.family === "inet6") {
-    return {
-      ok: false,
-      message: `annotation ${ANNOTATION_ADDRESS}=${quoteCapped(value)} is an IPv6 address; IPv6 peering is not supported, give an IPv4 address`,
-    };
+/**
+ * The peering address(es) a node asks for: one IPv4 or IPv6 address, or (for
+ * BGP_ADDRESS_FAMILY=dual) one of each, comma-separated.
+ */
+export function parseAddressAnnotation(value: string): Parsed<Partial<Record<IpFamily, string>>> {
+  const items = value.split(",").map((s) => s.trim());
+  const out: Partial<Record<IpFamily, string>> = {};
+  for (const item of items) {
+    const ip = parseIp(item);
+    if (ip === null || out[ip.family] !== undefined || items.length > 2) {
+      return { ok: false, message: `annotation ${ANNOTATION_ADDRESS}=${quoteCapped(value)} is not an IPv4 or IPv6 address (or one of each, comma-separated)` };
+    }
+    out[ip.family] = ip.address;
   }
-  return { ok: false, message: `annotation ${ANNOTATION_ADDRESS}=${quoteCapped(value)} is not an IPv4 address` };
+  return { ok: true, value: out };
 }
 
 export function parseSkipAnnotation(value: string): Parsed<boolean> {

@@ -3,7 +3,7 @@ import type { ClusterView } from "../cluster/types.ts";
 import type { Config } from "../config/types.ts";
 import type { DesiredState, RouterFacts } from "./types.ts";
 import { categoryName } from "../domain/names.ts";
-import { bgpRule, nodeAlias } from "./bgp-firewall.ts";
+import { bgpRules, hasIpv6Neighbors, nodeAlias } from "./bgp-firewall.ts";
 import { desiredLb } from "./lb.ts";
 import { desiredNeighbors } from "./neighbors.ts";
 import { desiredPrefixLink, desiredPrefixRows } from "./prefix-list.ts";
@@ -12,7 +12,7 @@ import { passSettings } from "./pass-config.ts";
 
 /**
  * What OPNsense should hold for this cluster. Pure and total: broken input (a node without
- * IPv4, a bad annotation, a hostname-only service) becomes a Problem on that object and
+ * address, a bad annotation, a hostname-only service) becomes a Problem on that object and
  * everything else is still computed. `facts` are what the router holds now: who peers at which
  * address decides contested addresses, and owned neighbors may be kept (see retention.ts).
  */
@@ -26,12 +26,13 @@ export function computeDesired(view: ClusterView, loaded: Config, caps: Capabili
   const kept = retainNeighbors(bgp.neighbors, bgp, facts, config, prefixLink);
   const lb = desiredLb(view.services, config, caps, settings.lb.label);
   const nodes = nodeAlias(kept.neighbors, config, facts.clusterClaim);
+  const ipv6Peers = hasIpv6Neighbors(kept.neighbors);
   return {
     categoryName: categoryName(config.ownerId),
     neighbors: kept.neighbors,
-    prefixRows: desiredPrefixRows(config),
+    prefixRows: desiredPrefixRows(config, { ipv6Peers }),
     aliases: lb.alias === null ? [nodes] : [nodes, lb.alias],
-    rules: [bgpRule(config, caps), ...lb.rules],
+    rules: [...bgpRules(config, caps, kept.neighbors), ...lb.rules],
     problems: [...settings.lb.problems, ...bgp.problems, ...lb.problems],
     held: kept.held,
     deletionGuard: kept.deletionGuard,

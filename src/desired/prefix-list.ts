@@ -14,6 +14,8 @@ import type { DesiredPrefixRow } from "./types.ts";
 
 /** The key of the final deny row, which every owned neighbor links (see anchorRowUuid). */
 export const ANCHOR_ROW_KEY = "prefix-in deny-rest";
+/** The key of the IPv6 list's final deny row (present while IPv6 neighbors exist). */
+export const IPV6_DENY_ROW_KEY = "prefix-in deny-rest ipv6";
 /** The contract's upper bound for `seqnumber`: the anchor comes after every permit row. */
 const LAST_SEQ = 4294967294;
 
@@ -46,8 +48,14 @@ export function permitNetwork(cidr: string): string | null {
   return net.prefix === width ? net.text : `${net.text} le ${width}`;
 }
 
-/** The rows of the agent's prefix list; empty when filtering is off (no accepted prefixes). */
-export function desiredPrefixRows(config: Config): DesiredPrefixRow[] {
+/**
+ * The rows of the agent's prefix list; empty when filtering is off (no accepted prefixes).
+ * An IPv6 neighbor applies the same name in `address-family ipv6 unicast`, where FRR reads the
+ * `ipv6 prefix-list` of that name (the link names the list, not the row: contract §3.7). So while
+ * IPv6 neighbors exist the IPv6 list gets its own final deny row: the filter then never depends on
+ * how FRR treats a list name with no IPv6 rows, and the GUI shows what IPv6 peers may announce.
+ */
+export function desiredPrefixRows(config: Config, opts: { readonly ipv6Peers: boolean } = { ipv6Peers: false }): DesiredPrefixRow[] {
   const accepted = config.bgp.acceptPrefixes;
   if (accepted.length === 0) return [];
   const owner = config.ownerId;
@@ -73,6 +81,10 @@ export function desiredPrefixRows(config: Config): DesiredPrefixRow[] {
     action: "deny",
     network: "0.0.0.0/0 le 32",
   };
+  if (opts.ipv6Peers) {
+    const spec: PrefixRowSpec = { ...anchor, description: formatMarker(owner, IPV6_DENY_ROW_KEY), version: "IPv6", network: "::/0 le 128" };
+    rows.push({ key: IPV6_DENY_ROW_KEY, uuid: null, spec });
+  }
   // The anchor is created first: until os-frr 1.51 the link field offers only the first row of
   // each list name (its options are grouped by name, contract §3.7), so it must be that row.
   return [{ key: ANCHOR_ROW_KEY, uuid: anchorRowUuid(owner), spec: anchor }, ...rows];

@@ -41,6 +41,15 @@ export function parseIp(text: string): ParsedIp | null {
   return null;
 }
 
+/**
+ * An address as the agent compares it: canonical when it is an IP address (FRR prints IPv6
+ * addresses in RFC 5952 form, a hand-made neighbor may say `FD00:0::5`), else trimmed and
+ * lower-cased (os-frr also accepts a CIDR or `any` as a neighbor address, contract §3.3).
+ */
+export function canonicalAddress(text: string): string {
+  return parseIp(text)?.address ?? text.trim().toLowerCase();
+}
+
 /** An address or `address/prefix`; `text` is the canonical spelling (the host bits are kept as written). */
 export function parseNetwork(text: string): ParsedNetwork | null {
   const t = text.trim();

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { AGENT_NAME, OWNER_ID_PATTERN } from "./names.ts";
+import type { IpFamily } from "./net.ts";
 
 export type Marker = { readonly owner: string; readonly key: string };
 
@@ -66,23 +67,44 @@ export function fitKey(owner: string, key: string, maxBytes: number): string {
 const ADOPTED_SUFFIX = " adopted";
 
 /**
- * Key of the neighbor of a node: `node=<node-name>`, shortened to keep the description ≤ 80
- * characters even with the ` adopted` flag appended.
+ * Marks the key of a node's IPv6 neighbor. The IPv4 key stays `node=<name>` as it always was, so
+ * routers the agent already manages see no change; a node peering over both families
+ * (BGP_ADDRESS_FAMILY=dual) has two neighbors with two distinct keys.
  */
-export function neighborKey(owner: string, nodeName: string): string {
-  return fitKey(owner, `node=${nodeName}`, NEIGHBOR_DESCRIPTION_MAX_LENGTH - ADOPTED_SUFFIX.length);
+const IPV6_KEY_SUFFIX = " ipv6";
+
+/**
+ * Key of a node's neighbor of one address family: `node=<node-name>` (IPv4) or
+ * `node=<node-name> ipv6`, the name shortened to keep the description ≤ 80 characters even with
+ * the ` adopted` flag appended.
+ */
+export function neighborKey(owner: string, nodeName: string, family: IpFamily = "inet"): string {
+  const room = NEIGHBOR_DESCRIPTION_MAX_LENGTH - ADOPTED_SUFFIX.length;
+  if (family === "inet") return fitKey(owner, `node=${nodeName}`, room);
+  return fitKey(owner, `node=${nodeName}`, room - IPV6_KEY_SUFFIX.length) + IPV6_KEY_SUFFIX;
 }
 
-/** The node a neighbor key names (`node=worker-1` → `worker-1`; a shortened key stays as it is). */
+/** Both keys a node's neighbors can have (for "is this node still there" questions). */
+export function neighborKeys(owner: string, nodeName: string): readonly [string, string] {
+  return [neighborKey(owner, nodeName, "inet"), neighborKey(owner, nodeName, "inet6")];
+}
+
+/** The address family a neighbor key is for. */
+export function familyOfKey(key: string): IpFamily {
+  return key.endsWith(IPV6_KEY_SUFFIX) ? "inet6" : "inet";
+}
+
+/** The node a neighbor key names (`node=worker-1 ipv6` → `worker-1`; a shortened key stays as it is). */
 export function nodeOfKey(key: string): string {
-  return key.startsWith("node=") ? key.slice("node=".length) : key;
+  const k = key.endsWith(IPV6_KEY_SUFFIX) ? key.slice(0, -IPV6_KEY_SUFFIX.length) : key;
+  return k.startsWith("node=") ? k.slice("node=".length) : k;
 }
 
 /** A node name as Kubernetes allows it (RFC 1123 subdomain), or its shortened `~hash` form. */
-const NEIGHBOR_KEY_RE = /^node=([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?|[a-z0-9][-a-z0-9.]*~[0-9a-f]{10})( adopted)?$/;
+const NEIGHBOR_KEY_RE = /^node=([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?|[a-z0-9][-a-z0-9.]*~[0-9a-f]{10})( ipv6)?( adopted)?$/;
 
 export type NeighborMarker = {
-  /** `node=<name>`: what the planner matches desired neighbors by. */
+  /** `node=<name>` or `node=<name> ipv6`: what the planner matches desired neighbors by. */
   readonly key: string;
   /** The neighbor was hand-made and adopted (ADOPT_EXISTING): when its node goes it is handed back, never deleted. */
   readonly adopted: boolean;
@@ -90,7 +112,7 @@ export type NeighborMarker = {
 
 /**
  * The neighbor marker of `owner`, or null. Only the exact form counts: `opnsense-bgp-agent:<owner>
- * node=<valid node name>[ adopted]`; anything else (free text after the prefix, a second marker
+ * node=<valid node name>[ ipv6][ adopted]`; anything else (free text after the prefix, a second marker
  * in one description) is a foreign neighbor the agent never touches.
  */
 export function parseNeighborMarker(description: string, owner: string): NeighborMarker | null {
@@ -98,7 +120,7 @@ export function parseNeighborMarker(description: string, owner: string): Neighbo
   if (m === null || m.owner !== owner) return null;
   const k = NEIGHBOR_KEY_RE.exec(m.key);
   if (k === null || k[1] === undefined || k[1].length > 253) return null;
-  return { key: `node=${k[1]}`, adopted: k[2] !== undefined };
+  return { key: `node=${k[1]}${k[2] ?? ""}`, adopted: k[3] !== undefined };
 }
 
 /** The description of a neighbor the agent adopted: its marker plus the ` adopted` flag. */

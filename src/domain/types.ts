@@ -14,8 +14,13 @@ export type Neighbor = {
   /** Plain IPv4/IPv6 address, lower-case. */
   readonly address: string;
   readonly remoteAs: number | null;
-  /** OPNsense interface name (`lan`), "" when unset. */
+  /** OPNsense interface name (`lan`), "" when unset. os-frr renders it for IPv4 neighbors only (contract §3.3). */
   readonly updateSource: string;
+  /**
+   * `linklocalinterface`: OPNsense interface name, "" when unset. os-frr renders it as
+   * `neighbor <ip> interface <device>` for IPv6 neighbors only (contract §3.3).
+   */
+  readonly linkLocalInterface: string;
   readonly description: string;
   readonly keepalive: number | null;
   readonly holddown: number | null;

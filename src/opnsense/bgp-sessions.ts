@@ -5,6 +5,7 @@
  * empty FRR answer (bgpd down, no `router bgp`) into `{"response": []}`: FRR then runs no peer.
  */
 import type { BgpPeerStatus, BgpSessionsRead } from "../domain/types.ts";
+import { canonicalAddress } from "../domain/net.ts";
 import { OpnsenseError } from "./errors.ts";
 import type { Http } from "./http.ts";
 import { isObj } from "./codec.ts";
@@ -27,7 +28,7 @@ export function parseBgpSummary(reply: unknown): ReadonlyMap<string, BgpPeerStat
     if (!isObj(family) || !isObj(family.peers)) continue;
     for (const [rawAddress, p] of Object.entries(family.peers)) {
       if (!isObj(p)) continue;
-      const address = rawAddress.toLowerCase();
+      const address = canonicalAddress(rawAddress);
       const state = typeof p.state === "string" ? p.state : "unknown";
       const established = state === "Established";
       const prefixes = num(p.pfxRcd) ?? 0;

@@ -8,6 +8,7 @@ import type { Http } from "./http.ts";
 import { boolOut, child, intOut, isUpsertableUuid, readBool, readInt, readItems, readMulti, readObj, readSingle, readString } from "./codec.ts";
 import type { Obj } from "./codec.ts";
 import { createItem, deleteItem, setItem } from "./crud.ts";
+import { canonicalAddress } from "../domain/net.ts";
 import type { ItemEndpoints } from "./crud.ts";
 
 export const EP = {
@@ -62,9 +63,10 @@ function parseNeighbor(uuid: string, n: Obj, peerGroupNames: ReadonlyMap<string,
   return {
     uuid,
     enabled: readBool(n.enabled, `${p}.enabled`),
-    address: readString(n.address, `${p}.address`).trim().toLowerCase(),
+    address: canonicalAddress(readString(n.address, `${p}.address`)),
     remoteAs: readInt(n.remoteas, `${p}.remoteas`),
     updateSource: readSingle(n.updatesource, `${p}.updatesource`),
+    linkLocalInterface: readSingle(n.linklocalinterface, `${p}.linklocalinterface`),
     description: readString(n.description, `${p}.description`),
     keepalive: readInt(n.keepalive, `${p}.keepalive`),
     holddown: readInt(n.holddown, `${p}.holddown`),
@@ -152,6 +154,7 @@ export function neighborBody(spec: NeighborSpec, ctx: NeighborWriteContext): Rec
     address: spec.address.trim().toLowerCase(),
     remoteas: intOut(spec.remoteAs),
     updatesource: spec.updateSource,
+    linklocalinterface: spec.linkLocalInterface,
     description: spec.description,
     keepalive: intOut(spec.keepalive),
     holddown: intOut(spec.holddown),

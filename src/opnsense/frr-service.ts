@@ -5,6 +5,7 @@
 import { isIP } from "node:net";
 import type { FrrRunning } from "../domain/types.ts";
 import { prefixListEntry } from "../domain/frr.ts";
+import { canonicalAddress } from "../domain/net.ts";
 import { OpnsenseError } from "./errors.ts";
 import type { Http } from "./http.ts";
 import { isObj } from "./codec.ts";
@@ -55,7 +56,7 @@ export function parseRunningConfig(text: string): FrrRunning {
     // Inbound filters live in the address-family block, indented deeper.
     const filter = /^\s+neighbor (\S+) prefix-list (\S+) in\s*$/.exec(raw);
     if (filter && isIP((filter[1] ?? "").toLowerCase()) !== 0) {
-      const addr = (filter[1] ?? "").toLowerCase();
+      const addr = canonicalAddress(filter[1] ?? "");
       const entry = neighbors.get(addr) ?? { remoteAs: null, description: null, prefixListIn: null };
       entry.prefixListIn = filter[2] ?? null;
       neighbors.set(addr, entry);
@@ -63,7 +64,7 @@ export function parseRunningConfig(text: string): FrrRunning {
     }
     const m = /^ neighbor (\S+) (.*)$/.exec(raw);
     if (!m) continue;
-    const addr = (m[1] ?? "").toLowerCase();
+    const addr = canonicalAddress(m[1] ?? "");
     const rest = m[2] ?? "";
     if (isIP(addr) === 0) continue;
     const entry = neighbors.get(addr) ?? { remoteAs: null, description: null, prefixListIn: null };

@@ -10,6 +10,7 @@ const NEIGHBOR_FIELD_NAMES: Readonly<Record<keyof NeighborSpec, string>> = {
   address: "address",
   remoteAs: "remoteas",
   updateSource: "updatesource",
+  linkLocalInterface: "linklocalinterface",
   description: "description",
   keepalive: "keepalive",
   holddown: "holddown",

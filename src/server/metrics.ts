@@ -122,20 +122,20 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   });
   const sessionUp = new Gauge({
     name: `${P}bgp_session_up`,
-    help: "1 when OPNsense's BGP session with the node is Established, else 0 (as of the last pass)",
-    labelNames: ["node"] as const,
+    help: "1 when OPNsense's BGP session with the node is Established, else 0 (as of the last pass); family ipv4 or ipv6",
+    labelNames: ["node", "family"] as const,
     registers: [registry],
   });
   const prefixesReceived = new Gauge({
     name: `${P}bgp_prefixes_received`,
-    help: "Prefixes FRR holds from the node (pfxRcd, all address families)",
-    labelNames: ["node"] as const,
+    help: "Prefixes FRR holds from the node over this session (pfxRcd, all address families)",
+    labelNames: ["node", "family"] as const,
     registers: [registry],
   });
   const prefixesAccepted = new Gauge({
     name: `${P}bgp_prefixes_accepted`,
     help: "Prefixes from the node that passed the inbound prefix list (FRR counts only those)",
-    labelNames: ["node"] as const,
+    labelNames: ["node", "family"] as const,
     registers: [registry],
   });
   return { registry, sessionsKnown, sessionUp, prefixesReceived, prefixesAccepted, buildInfo, leader, heldNeighbors, deletionGuard, ownerConflict, routeFilter, bgpConfigMismatches, syncTotal, syncDuration, managedObjects, opnsenseRequests, conflicts, problems, lastSuccess, writes, applies, rateLimited, rateLimitedSeconds, firewallSuspended };

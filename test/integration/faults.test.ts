@@ -143,7 +143,7 @@ describe("TLS", () => {
 });
 
 describe("bad cluster input", () => {
-  it("skips nodes without an IPv4 InternalIP or with bad annotations, naming each, and syncs the rest", async () => {
+  it("skips nodes without an InternalIP or with bad annotations, naming each, and syncs the rest (an IPv6-only node peers over IPv6)", async () => {
     w = await startWorld({ agent: false, env: { BGP_ALLOWED_ASNS: "64600" } });
     w.addWorker("good", "10.0.20.11");
     w.kube.control.createNode({ name: "no-ip", labels: { "homelab/role": "worker" }, addresses: [{ type: "Hostname", address: "no-ip" }] });
@@ -153,13 +153,14 @@ describe("bad cluster input", () => {
     w.addWorker("skipped", "10.0.20.14", { annotations: { "opnsense-bgp-agent/skip": "true" } });
     w.addWorker("custom-asn", "10.0.20.15", { annotations: { "opnsense-bgp-agent/asn": "64600" } });
     await w.startAgent();
-    await w.settle(() => neighbors(w.sim).length === 2, "good and custom-asn");
+    await w.settle(() => neighbors(w.sim).length === 3, "good, custom-asn and v6-only");
     expect(neighbors(w.sim).map((n) => [n["address"], n["remoteas"]])).toEqual([
       ["10.0.20.11", "64555"],
       ["10.0.20.15", "64600"],
+      ["fd00::5", "64555"],
     ]);
     const problems = w.logs.withMsg("input problem; object skipped").map((p) => p["node"]);
-    expect(new Set(problems)).toEqual(new Set(["no-ip", "v6-only", "bad-asn", "bad-addr"]));
+    expect(new Set(problems)).toEqual(new Set(["no-ip", "bad-asn", "bad-addr"]));
   });
 
   it("a failed LIST on resync fails the pass and deletes nothing (an error is not an empty cluster)", async () => {

@@ -40,10 +40,10 @@ describe("BGP session status", () => {
     await twoRunningNodes();
     w.sim.control.setPeerState("10.0.20.11", "Established", ["10.96.0.10/32", "10.96.0.11/32"]);
     expect(await pass()).toMatchObject({ sessions: { established: 1, notEstablished: 1 } });
-    expect(await metric('opnsense_bgp_agent_bgp_session_up{node="worker-1"}')).toBe(1);
-    expect(await metric('opnsense_bgp_agent_bgp_session_up{node="worker-2"}')).toBe(0);
-    expect(await metric('opnsense_bgp_agent_bgp_prefixes_received{node="worker-1"}')).toBe(2);
-    expect(await metric('opnsense_bgp_agent_bgp_prefixes_accepted{node="worker-1"}')).toBe(2);
+    expect(await metric('opnsense_bgp_agent_bgp_session_up{node="worker-1",family="ipv4"}')).toBe(1);
+    expect(await metric('opnsense_bgp_agent_bgp_session_up{node="worker-2",family="ipv4"}')).toBe(0);
+    expect(await metric('opnsense_bgp_agent_bgp_prefixes_received{node="worker-1",family="ipv4"}')).toBe(2);
+    expect(await metric('opnsense_bgp_agent_bgp_prefixes_accepted{node="worker-1",family="ipv4"}')).toBe(2);
     expect(await metric("opnsense_bgp_agent_bgp_sessions_known")).toBe(1);
     // The neighbors were created after the first reading, so coming up is news.
     await waitFor(() => on("worker-1", "BGPSessionEstablished").length === 1, "BGPSessionEstablished");
@@ -65,7 +65,7 @@ describe("BGP session status", () => {
 
     w.sim.control.setPeerState("10.0.20.11", "Active");
     expect(await pass()).toMatchObject({ sessions: { established: 0, notEstablished: 2 } });
-    expect(await metric('opnsense_bgp_agent_bgp_session_up{node="worker-1"}')).toBe(0);
+    expect(await metric('opnsense_bgp_agent_bgp_session_up{node="worker-1",family="ipv4"}')).toBe(0);
     await waitFor(() => on("worker-1", "BGPSessionDown").length === 1, "BGPSessionDown");
     expect(on("worker-1", "BGPSessionDown")[0]?.type).toBe("Warning");
     // worker-2 was never up: no BGPSessionDown for it.
@@ -74,8 +74,8 @@ describe("BGP session status", () => {
     w.kube.control.deleteNode("worker-2");
     await w.settle(() => w.sim.control.running().frr.neighbors.length === 1, "worker-2 removed");
     await pass();
-    expect(await metric('opnsense_bgp_agent_bgp_session_up{node="worker-2"}')).toBeUndefined();
-    expect(await metric('opnsense_bgp_agent_bgp_session_up{node="worker-1"}')).toBe(0);
+    expect(await metric('opnsense_bgp_agent_bgp_session_up{node="worker-2",family="ipv4"}')).toBeUndefined();
+    expect(await metric('opnsense_bgp_agent_bgp_session_up{node="worker-1",family="ipv4"}')).toBe(0);
   });
 
   it("a session down past SESSION_DOWN_WARN raises BGPSessionDownTooLong with the cause the agent can see", async () => {
@@ -126,7 +126,7 @@ describe("BGP session status", () => {
     expect(warned).toHaveLength(1);
     expect(warned[0]).toMatchObject({ privilege: "Routing (page-routing)" });
     expect(await metric("opnsense_bgp_agent_bgp_sessions_known")).toBe(0);
-    expect(await metric('opnsense_bgp_agent_bgp_session_up{node="worker-1"}')).toBeUndefined();
+    expect(await metric('opnsense_bgp_agent_bgp_session_up{node="worker-1",family="ipv4"}')).toBeUndefined();
     expect(JSON.parse((await get("/status")).text)).toMatchObject({ sessions: "unknown", reason: expect.stringContaining("page-routing"), nodes: [] });
 
     w.sim.control.clearFaults();

@@ -14,8 +14,10 @@ if (skipReason !== null) console.warn(`[bgp-lab] skipped: ${skipReason}`);
 
 const W1 = { name: "worker-1", ip: "10.0.20.11", lb: "10.96.0.11/32" };
 const W2 = { name: "worker-2", ip: "10.0.20.12", lb: "10.96.0.12/32" };
-/** the filter test's own node, peered only there */
-const W3 = { name: "worker-3", ip: "10.0.20.13", lb: "10.96.0.13/32" };
+/** the filter test's own node, peered only there; also the IPv6 test's (its gobgpd has an ipv6-unicast session to the router's fd00:20::1) */
+const W3 = { name: "worker-3", ip: "10.0.20.13", lb: "10.96.0.13/32", ip6: "fd00:20::13", lb6: "fd00:96::13/128" };
+/** what W3 announces over IPv6 beyond its pool /128: the agent's IPv6 prefix-list rows must drop it */
+const W3_UNWANTED6 = ["fd00:97::5/128", "::/0"] as const;
 /** what W3 announces beyond its pool /32: everything a prefix list on the router should drop */
 const W3_UNWANTED = ["10.97.0.5/32", "0.0.0.0/0", "10.0.20.0/24"] as const;
 /** the node subnet is connected on the router, so zebra never installs the BGP copy */
@@ -57,7 +59,7 @@ describe.skipIf(skipReason !== null)(
         await lab.node(w.name).announce(w.lb);
         await lab.node(w.name).announce(SHARED_LB);
       }
-      for (const p of [W3.lb, ...W3_UNWANTED]) await lab.node(W3.name).announce(p);
+      for (const p of [W3.lb, ...W3_UNWANTED, W3.lb6, ...W3_UNWANTED6]) await lab.node(W3.name).announce(p);
     }, 30_000);
 
     afterAll(async () => {
@@ -176,6 +178,38 @@ describe.skipIf(skipReason !== null)(
         // FRR's pfxRcd counts only what passed the inbound prefix list (4 announced, 1 accepted):
         // the number the agent reports as received and accepted.
         expect((await L().frr.summary()).get(W3.ip)?.pfxRcd).toBe(1);
+      } finally {
+        await w.close();
+      }
+    }, 60_000);
+
+    it("agent, IPv6 peering (BGP_ADDRESS_FAMILY=ipv6, dual-stack node): IPv6 session Established, only the IPv6 pool /128 accepted", async () => {
+      const w = await startAgentWorld(L(), VERSION, { LB_ADDRESSES: "10.96.0.0/24,fd00:96::/64", BGP_ADDRESS_FAMILY: "ipv6" });
+      try {
+        w.kube.control.createNode({
+          name: W3.name,
+          labels: { "homelab/role": "worker" },
+          addresses: [{ type: "InternalIP", address: W3.ip }, { type: "InternalIP", address: W3.ip6 }, { type: "Hostname", address: W3.name }],
+        });
+        const ms = await eventually(`FRR session to ${W3.ip6} Established`, () => established(W3.ip6), w.diagnostics);
+        await eventually(`${W3.lb6} via ${W3.ip6} in FRR's IPv6 RIB`, async () => ((await L().frr.rib("ipv6")).get(W3.lb6) ?? []).some((p) => p.nexthops.includes(W3.ip6)), w.diagnostics);
+        await eventually(`${W3.lb6} in the router's IPv6 kernel table`, async () => (await L().frr.kernelRoutes("ipv6")).has(W3.lb6), w.diagnostics);
+        await w.bridge.synced();
+        expect(w.bridge.failures).toEqual([]);
+        const running = await L().frr.runningConfig();
+        // os-frr's rendering: no update-source for an IPv6 neighbor, activated in the IPv6 family with the agent's list
+        expect(running).toMatch(/^ neighbor fd00:20::13 remote-as 64555$/m);
+        expect(running).not.toMatch(/neighbor fd00:20::13 update-source/);
+        expect(running).toMatch(/address-family ipv6 unicast\n(?:  .*\n)*  neighbor fd00:20::13 activate\n(?:  .*\n)*  neighbor fd00:20::13 prefix-list opnsense-bgp-agent-in in/);
+        expect(running).toMatch(/^ipv6 prefix-list opnsense-bgp-agent-in seq \d+ permit fd00:96::\/64 le 128$/m);
+        expect(running).toMatch(/^ipv6 prefix-list opnsense-bgp-agent-in seq 4294967294 deny ::\/0 le 128$/m);
+        // No IPv4 neighbor: the node peers over IPv6 only.
+        expect([...(await L().frr.summary()).keys()]).toEqual([W3.ip6]);
+        // The default route and the foreign /128 never reach FRR's RIB or the kernel.
+        expect([...(await L().frr.rib("ipv6")).keys()]).toEqual([W3.lb6]);
+        expect([...(await L().frr.kernelRoutes("ipv6")).keys()]).toEqual([W3.lb6]);
+        expect((await L().frr.summary()).get(W3.ip6)?.pfxRcd).toBe(1);
+        console.info(`[bgp-lab] IPv6 peering: node labelled → FRR session to ${W3.ip6} Established in ${ms} ms`);
       } finally {
         await w.close();
       }

@@ -51,10 +51,10 @@ export type Frr = {
   summary(): Promise<Map<string, PeerSummary>>;
   /** `show bgp neighbors json` */
   neighbors(): Promise<Map<string, NeighborInfo>>;
-  /** `show bgp ipv4 unicast json`: prefix → paths */
-  rib(): Promise<Map<string, RibPath[]>>;
-  /** `ip -j route show proto bgp` in the router namespace */
-  kernelRoutes(): Promise<Map<string, KernelRoute>>;
+  /** `show bgp ipv4|ipv6 unicast json`: prefix → paths */
+  rib(family?: "ipv4" | "ipv6"): Promise<Map<string, RibPath[]>>;
+  /** `ip [-6] -j route show proto bgp` in the router namespace */
+  kernelRoutes(family?: "ipv4" | "ipv6"): Promise<Map<string, KernelRoute>>;
 };
 
 // ---- JSON narrowing (FRR output is data from outside: no casts beyond unknown) ----
@@ -128,13 +128,19 @@ export function parseRib(text: string): Map<string, RibPath[]> {
   return out;
 }
 
+function hopsAreV6(o: Record<string, unknown>): boolean {
+  const hops = "nexthops" in o ? arr(o["nexthops"]).map(rec) : [o];
+  return hops.some((h) => (str(h["gateway"]) ?? "").includes(":"));
+}
+
 export function parseKernelRoutes(text: string): Map<string, KernelRoute> {
   const out = new Map<string, KernelRoute>();
   for (const r of arr(parseJson(text === "" ? "[]" : text, "ip -j route"))) {
     const o = rec(r);
     const raw = str(o["dst"]) ?? "";
-    // `ip -j route` names the IPv4 default route "default"; key it like FRR's RIB does
-    const dst = raw === "default" ? "0.0.0.0/0" : raw.includes("/") ? raw : `${raw}/32`;
+    // `ip -j route` names the default route "default" and host routes without a length; key them like FRR's RIB does
+    const v6 = raw.includes(":") || hopsAreV6(o);
+    const dst = raw === "default" ? (v6 ? "::/0" : "0.0.0.0/0") : raw.includes("/") ? raw : `${raw}/${v6 ? 128 : 32}`;
     const hops = "nexthops" in o ? arr(o["nexthops"]).map(rec) : [o];
     out.set(dst, {
       dst,
@@ -288,7 +294,7 @@ export async function startFrr(o: StartFrrOptions): Promise<Frr> {
     runningConfig: () => vtysh("show running-config"),
     summary: async () => parseSummary(await vtysh("show bgp summary json")),
     neighbors: async () => parseNeighbors(await vtysh("show bgp neighbors json")),
-    rib: async () => parseRib(await vtysh("show bgp ipv4 unicast json")),
-    kernelRoutes: async () => parseKernelRoutes(await runOk("ip", ["-n", ns, "-j", "route", "show", "proto", "bgp"])),
+    rib: async (family = "ipv4") => parseRib(await vtysh(`show bgp ${family} unicast json`)),
+    kernelRoutes: async (family = "ipv4") => parseKernelRoutes(await runOk("ip", ["-n", ns, ...(family === "ipv6" ? ["-6"] : []), "-j", "route", "show", "proto", "bgp"])),
   };
 }

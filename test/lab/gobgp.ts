@@ -47,16 +47,14 @@ export function parseGobgpPeer(text: string): GobgpPeer {
   return { state: name, upSince: name === "established" && typeof up === "number" ? up : 0, opensReceived: typeof opens === "number" ? opens : 0 };
 }
 
-export function gobgpToml(o: { asn: number; ip: string; peer: string; peerAsn: number }): string {
-  return [
-    "[global.config]",
-    `  as = ${o.asn}`,
-    `  router-id = "${o.ip}"`,
-    `  local-address-list = ["${o.ip}"]`,
-    "",
+/** The node's IPv6 side: its address and the router's, one more session for ipv6-unicast. */
+export type GobgpIpv6 = { readonly ip: string; readonly peer: string };
+
+export function gobgpToml(o: { asn: number; ip: string; peer: string; peerAsn: number; ipv6?: GobgpIpv6 }): string {
+  const neighbor = (local: string, peer: string, afi: string): string[] => [
     "[[neighbors]]",
     "  [neighbors.config]",
-    `    neighbor-address = "${o.peer}"`,
+    `    neighbor-address = "${peer}"`,
     `    peer-as = ${o.peerAsn}`,
     "  [neighbors.timers.config]",
     "    connect-retry = 5",
@@ -66,11 +64,20 @@ export function gobgpToml(o: { asn: number; ip: string; peer: string; peerAsn: n
     "    hold-time = 90",
     "    keepalive-interval = 30",
     "  [neighbors.transport.config]",
-    `    local-address = "${o.ip}"`,
+    `    local-address = "${local}"`,
     "  [[neighbors.afi-safis]]",
     "    [neighbors.afi-safis.config]",
-    '      afi-safi-name = "ipv4-unicast"',
+    `      afi-safi-name = "${afi}"`,
     "",
+  ];
+  return [
+    "[global.config]",
+    `  as = ${o.asn}`,
+    `  router-id = "${o.ip}"`,
+    `  local-address-list = [${[o.ip, ...(o.ipv6 ? [o.ipv6.ip] : [])].map((a) => `"${a}"`).join(", ")}]`,
+    "",
+    ...neighbor(o.ip, o.peer, "ipv4-unicast"),
+    ...(o.ipv6 ? neighbor(o.ipv6.ip, o.ipv6.peer, "ipv6-unicast") : []),
   ].join("\n");
 }
 
@@ -78,6 +85,7 @@ export async function startGobgp(o: {
   readonly name: string;
   readonly ns: string;
   readonly ip: string;
+  readonly ipv6?: GobgpIpv6;
   readonly asn: number;
   readonly peer: string;
   readonly peerAsn: number;
@@ -89,6 +97,12 @@ export async function startGobgp(o: {
   const [host, port] = GOBGP_API.split(":");
   const cli = (...args: string[]): string[] => ["netns", "exec", o.ns, "gobgp", "-u", host ?? "127.0.0.1", "-p", port ?? "50051", ...args];
   const announced = new Set<string>();
+  // An IPv6 prefix goes out over the ipv6-unicast session with the node's IPv6 address as next hop.
+  const ribArgs = (op: "add" | "del", prefix: string): string[] => {
+    if (!prefix.includes(":")) return op === "add" ? ["global", "rib", "-a", "ipv4", "add", prefix, "nexthop", o.ip] : ["global", "rib", "-a", "ipv4", "del", prefix];
+    if (o.ipv6 === undefined) throw new Error(`lab node ${o.name} has no IPv6 address for ${prefix}`);
+    return op === "add" ? ["global", "rib", "-a", "ipv6", "add", prefix, "nexthop", o.ipv6.ip] : ["global", "rib", "-a", "ipv6", "del", prefix];
+  };
   const launch = async (): Promise<Daemon> => {
     const d = o.daemons.spawn(`gobgpd-${o.name}`, [
       "ip", "netns", "exec", o.ns, "gobgpd", "-f", conf, "-t", "toml", "-p", "--pprof-disable", "--api-hosts", GOBGP_API,
@@ -109,11 +123,11 @@ export async function startGobgp(o: {
     ns: o.ns,
     ip: o.ip,
     async announce(prefix) {
-      await runOk("ip", cli("global", "rib", "-a", "ipv4", "add", prefix, "nexthop", o.ip));
+      await runOk("ip", cli(...ribArgs("add", prefix)));
       announced.add(prefix);
     },
     async withdraw(prefix) {
-      await runOk("ip", cli("global", "rib", "-a", "ipv4", "del", prefix));
+      await runOk("ip", cli(...ribArgs("del", prefix)));
       announced.delete(prefix);
     },
     async stop() {
@@ -126,7 +140,7 @@ export async function startGobgp(o: {
     async start() {
       if (d !== null) return;
       d = await launch();
-      for (const prefix of announced) await runOk("ip", cli("global", "rib", "-a", "ipv4", "add", prefix, "nexthop", o.ip));
+      for (const prefix of announced) await runOk("ip", cli(...ribArgs("add", prefix)));
     },
     async peer(address) {
       return parseGobgpPeer(await runOk("ip", cli("neighbor", address, "-j")));

@@ -99,6 +99,15 @@ describe("FRR JSON parsing", () => {
     const d = parseKernelRoutes(JSON.stringify([{ dst: "default", gateway: "10.0.20.13", dev: "vtnet1", protocol: "bgp", metric: 20, flags: [] }]));
     expect([...d.keys()]).toEqual(["0.0.0.0/0"]);
   });
+  it("`ip -6 -j route`: IPv6 host routes are /128, the default route ::/0", () => {
+    const k = parseKernelRoutes(
+      JSON.stringify([
+        { dst: "fd00:96::13", gateway: "fd00:20::13", dev: "vtnet1", protocol: "bgp", metric: 20, flags: [] },
+        { dst: "default", gateway: "fd00:20::13", dev: "vtnet1", protocol: "bgp", metric: 20, flags: [] },
+      ]),
+    );
+    expect([...k.keys()]).toEqual(["fd00:96::13/128", "::/0"]);
+  });
 });
 
 describe("vtysh fallback: removal commands", () => {
@@ -127,6 +136,13 @@ describe("gobgp", () => {
     expect(t).toContain('neighbor-address = "10.0.20.1"');
     expect(t).toContain("connect-retry = 5");
     expect(t).toContain('local-address-list = ["10.0.20.11"]');
+    expect(t).not.toContain("ipv6-unicast");
+  });
+  it("an IPv6 address adds a second session, to the router's IPv6 address, for ipv6-unicast", () => {
+    const t = gobgpToml({ asn: 64555, ip: "10.0.20.13", peer: "10.0.20.1", peerAsn: 64555, ipv6: { ip: "fd00:20::13", peer: "fd00:20::1" } });
+    expect(t).toContain('local-address-list = ["10.0.20.13", "fd00:20::13"]');
+    expect(t).toMatch(/neighbor-address = "fd00:20::1"[\s\S]*local-address = "fd00:20::13"[\s\S]*afi-safi-name = "ipv6-unicast"/);
+    expect(t.match(/\[\[neighbors\]\]/g)).toHaveLength(2);
   });
   it("parses `gobgp neighbor X -j`", () => {
     const p = parseGobgpPeer(

@@ -21,10 +21,13 @@ import { startGobgp, type GobgpNode } from "./gobgp.ts";
 
 export const LAB_PREFIX = "bgplab";
 export const ROUTER_IP = "10.0.20.1";
+/** The router's IPv6 address on the same LAN (IPv6 peering, issue 13 part 5). */
+export const ROUTER_IP6 = "fd00:20::1";
 export const ROUTER_DEVICE = "vtnet1";
 export const LAB_ASN = 64555;
 
-export type LabNodeSpec = { readonly name: string; readonly ip: string };
+/** `ip6`: the node also has this IPv6 address (/64) and its gobgpd a second session, to ROUTER_IP6, for ipv6-unicast. */
+export type LabNodeSpec = { readonly name: string; readonly ip: string; readonly ip6?: string };
 
 export const DEFAULT_NODES: readonly LabNodeSpec[] = [
   { name: "worker-1", ip: "10.0.20.11" },
@@ -37,6 +40,7 @@ export type Lab = {
   readonly dir: string;
   readonly routerNs: string;
   readonly routerIp: string;
+  readonly routerIp6: string;
   /** device of the router's LAN bridge inside routerNs (the OPNsense `lan` device) */
   readonly routerDevice: string;
   readonly frr: Frr;
@@ -198,6 +202,8 @@ export async function createLab(o: { nodes?: readonly LabNodeSpec[]; forceVtysh?
     await ipn(routerNs, "link", "set", "lo", "up");
     await ipn(routerNs, "link", "add", ROUTER_DEVICE, "type", "bridge");
     await ipn(routerNs, "addr", "add", `${ROUTER_IP}/24`, "dev", ROUTER_DEVICE);
+    // nodad: usable at once, no ~2 s of duplicate address detection before FRR can bind to it
+    await ipn(routerNs, "addr", "add", `${ROUTER_IP6}/64`, "dev", ROUTER_DEVICE, "nodad");
     await ipn(routerNs, "link", "set", ROUTER_DEVICE, "up");
     // like the box: forwarding on (also keeps `no ip forwarding` out of the running config)
     await run("ip", ["netns", "exec", routerNs, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]);
@@ -213,6 +219,7 @@ export async function createLab(o: { nodes?: readonly LabNodeSpec[]; forceVtysh?
       await ipn(routerNs, "link", "set", veth, "up");
       await ipn(ns, "link", "set", "lo", "up");
       await ipn(ns, "addr", "add", `${spec.ip}/24`, "dev", "eth0");
+      if (spec.ip6 !== undefined) await ipn(ns, "addr", "add", `${spec.ip6}/64`, "dev", "eth0", "nodad");
       await ipn(ns, "link", "set", "eth0", "up");
     }
 
@@ -220,7 +227,17 @@ export async function createLab(o: { nodes?: readonly LabNodeSpec[]; forceVtysh?
     for (const [i, spec] of specs.entries()) {
       nodes.set(
         spec.name,
-        await startGobgp({ name: spec.name, ns: nodeNs[i] ?? `${id}-n${i + 1}`, ip: spec.ip, asn: LAB_ASN, peer: ROUTER_IP, peerAsn: LAB_ASN, dir, daemons }),
+        await startGobgp({
+          name: spec.name,
+          ns: nodeNs[i] ?? `${id}-n${i + 1}`,
+          ip: spec.ip,
+          ...(spec.ip6 !== undefined ? { ipv6: { ip: spec.ip6, peer: ROUTER_IP6 } } : {}),
+          asn: LAB_ASN,
+          peer: ROUTER_IP,
+          peerAsn: LAB_ASN,
+          dir,
+          daemons,
+        }),
       );
     }
 
@@ -229,6 +246,7 @@ export async function createLab(o: { nodes?: readonly LabNodeSpec[]; forceVtysh?
       dir,
       routerNs,
       routerIp: ROUTER_IP,
+      routerIp6: ROUTER_IP6,
       routerDevice: ROUTER_DEVICE,
       frr,
       nodes,

@@ -14,7 +14,7 @@ const REMOVED = summary("bgpsummary-after-removal"); // .11 Established; .12 not
 const BGPD_DOWN = summary("bgpsummary-bgpd-down");
 const UNAVAILABLE: BgpSessionsRead = { ok: false, reason: "forbidden (403)", privilege: "Routing (page-routing)" };
 
-const owned = (...nodes: number[]): OwnedPeer[] => nodes.map((i) => ({ node: `worker-${i}`, address: `10.0.20.1${i}`, remoteAs: 64555 }));
+const owned = (...nodes: number[]): OwnedPeer[] => nodes.map((i) => ({ key: `node=worker-${i}`, node: `worker-${i}`, family: "ipv4", address: `10.0.20.1${i}`, remoteAs: 64555 }));
 const WARN = 300_000;
 const T0 = 1_800_000_000_000;
 
@@ -65,9 +65,34 @@ describe("observeSessions", () => {
   test("a node that is gone is forgotten; a changed address starts afresh", () => {
     const first = observeSessions(NO_SESSIONS_SEEN, owned(1, 2), UP, T0, WARN);
     const gone = observeSessions(first.memory, owned(1), UP, T0 + 1000, WARN);
-    expect([...gone.memory.nodes.keys()]).toEqual(["worker-1"]);
-    const moved = observeSessions(gone.memory, [{ node: "worker-1", address: "10.0.20.12", remoteAs: 64555 }], UP, T0 + 2000, WARN);
+    expect([...gone.memory.peers.keys()]).toEqual(["node=worker-1"]);
+    const moved = observeSessions(gone.memory, [{ key: "node=worker-1", node: "worker-1", family: "ipv4", address: "10.0.20.12", remoteAs: 64555 }], UP, T0 + 2000, WARN);
     expect(moved.events.map((e) => e.reason)).toEqual(["BGPSessionEstablished"]);
+  });
+
+  test("a node with an IPv4 and an IPv6 neighbor has two sessions, remembered apart", () => {
+    const v6: BgpSessionsRead = {
+      ok: true,
+      peers: new Map([
+        ["10.0.20.11", { address: "10.0.20.11", state: "Established", remoteAs: 64555, uptimeMs: 1000, prefixesReceived: 1, description: null }],
+        ["fd00:20::11", { address: "fd00:20::11", state: "Active", remoteAs: 64555, uptimeMs: 0, prefixesReceived: 0, description: null }],
+      ]),
+    };
+    const both: OwnedPeer[] = [
+      { key: "node=worker-1", node: "worker-1", family: "ipv4", address: "10.0.20.11", remoteAs: 64555 },
+      { key: "node=worker-1 ipv6", node: "worker-1", family: "ipv6", address: "fd00:20::11", remoteAs: 64555 },
+    ];
+    const first = observeSessions(NO_SESSIONS_SEEN, both, v6, T0, WARN);
+    expect(first.sessions?.map((s) => [s.node, s.family, s.state])).toEqual([
+      ["worker-1", "ipv4", "Established"],
+      ["worker-1", "ipv6", "Active"],
+    ]);
+    const up = new Map(v6.ok ? v6.peers : []);
+    up.set("fd00:20::11", { address: "fd00:20::11", state: "Established", remoteAs: 64555, uptimeMs: 10, prefixesReceived: 1, description: null });
+    const second = observeSessions(first.memory, both, { ok: true, peers: up }, T0 + 1000, WARN);
+    expect(second.events.map((e) => [e.node, e.reason, e.message])).toEqual([
+      ["worker-1", "BGPSessionEstablished", "OPNsense's BGP session with fd00:20::11 is Established (prefixes received: 1)"],
+    ]);
   });
 
   test("bgpd down: every owned neighbor is NotRunning (known, not unknown)", () => {

@@ -25,6 +25,7 @@ describe("neighbor of a node", () => {
           address: "10.0.20.11",
           remoteAs: 64555,
           updateSource: "",
+          linkLocalInterface: "",
           description: "opnsense-bgp-agent:default node=worker-1",
           keepalive: null,
           holddown: null,
@@ -60,6 +61,7 @@ describe("neighbor of a node", () => {
       address: "10.0.0.1",
       remoteAs: 64555,
       updateSource: "lan",
+      linkLocalInterface: "",
       description: "opnsense-bgp-agent:lab node=w",
       keepalive: 10,
       holddown: 30,
@@ -95,30 +97,27 @@ describe("neighbor of a node", () => {
     ],
     ["address annotation overrides the InternalIP", node("w", "10.0.0.5", { "opnsense-bgp-agent/address": "10.0.99.5" }), [["w", "10.0.99.5", 64555]], []],
     ["address annotation helps a node without InternalIP", node("w", [], { "opnsense-bgp-agent/address": "10.0.99.5" }), [["w", "10.0.99.5", 64555]], []],
+    ["IPv6 address annotation: the node's one peering address, canonical", node("w", "10.0.0.5", { "opnsense-bgp-agent/address": "FD00:0::5" }), [["w", "fd00::5", 64555]], []],
+    ["annotation with one address of each family: the IPv4 one (BGP_ADDRESS_FAMILY=ipv4)", node("w", "10.0.0.5", { "opnsense-bgp-agent/address": "fd00::5, 10.0.99.5" }), [["w", "10.0.99.5", 64555]], []],
     [
-      "IPv6 address annotation",
-      node("w", "10.0.0.5", { "opnsense-bgp-agent/address": "fd00::5" }),
+      "annotation with two IPv4 addresses",
+      node("w", "10.0.0.5", { "opnsense-bgp-agent/address": "10.0.99.5,10.0.99.6" }),
       [],
-      [["node", "w", 'annotation opnsense-bgp-agent/address="fd00::5" is an IPv6 address; IPv6 peering is not supported, give an IPv4 address; the node keeps its current neighbor, if any']],
+      [["node", "w", 'annotation opnsense-bgp-agent/address="10.0.99.5,10.0.99.6" is not an IPv4 or IPv6 address (or one of each, comma-separated); the node keeps its current neighbor, if any']],
     ],
     [
       "bad address annotation",
       node("w", "10.0.0.5", { "opnsense-bgp-agent/address": "10.0.0.300" }),
       [],
-      [["node", "w", 'annotation opnsense-bgp-agent/address="10.0.0.300" is not an IPv4 address; the node keeps its current neighbor, if any']],
+      [["node", "w", 'annotation opnsense-bgp-agent/address="10.0.0.300" is not an IPv4 or IPv6 address (or one of each, comma-separated); the node keeps its current neighbor, if any']],
     ],
     [
       "no InternalIP",
       node("w", [{ type: "ExternalIP", address: "203.0.113.5" }]),
       [],
-      [["node", "w", "node has no IPv4 InternalIP address; set annotation opnsense-bgp-agent/address to its IPv4 peering address; the node keeps its current neighbor, if any"]],
+      [["node", "w", "node has no InternalIP address; set annotation opnsense-bgp-agent/address to its peering address; the node keeps its current neighbor, if any"]],
     ],
-    [
-      "IPv6-only node",
-      node("w", "fd00::5"),
-      [],
-      [["node", "w", "node has only IPv6 InternalIP addresses; IPv6 peering is not supported, set annotation opnsense-bgp-agent/address to an IPv4 address; the node keeps its current neighbor, if any"]],
-    ],
+    ["IPv6-only node peers over IPv6 (canonical address)", node("w", "FD00::0:5"), [["w", "fd00::5", 64555]], []],
     [
       "asn annotation outside BGP_ALLOWED_ASNS is refused",
       node("w", "10.0.0.5", { "opnsense-bgp-agent/asn": "4200000001" }),
@@ -153,7 +152,7 @@ describe("neighbor of a node", () => {
       node("w", "10.0.0.5", { "opnsense-bgp-agent/address": "x", "opnsense-bgp-agent/asn": "x" }),
       [],
       [
-        ["node", "w", 'annotation opnsense-bgp-agent/address="x" is not an IPv4 address; the node keeps its current neighbor, if any'],
+        ["node", "w", 'annotation opnsense-bgp-agent/address="x" is not an IPv4 or IPv6 address (or one of each, comma-separated); the node keeps its current neighbor, if any'],
         ["node", "w", 'annotation opnsense-bgp-agent/asn="x" is not an AS number (1–4294967295); the node keeps its current neighbor, if any'],
       ],
     ],
@@ -272,5 +271,119 @@ describe("properties", () => {
         }
       }),
     );
+  });
+});
+
+describe("BGP_ADDRESS_FAMILY", () => {
+  const dualStack = (name: string, v4: string, v6: string, annotations: Record<string, string> = {}) =>
+    node(name, [
+      { type: "InternalIP", address: v4 },
+      { type: "InternalIP", address: v6 },
+    ], annotations);
+  const brief = (d: DesiredState) => ({
+    neighbors: d.neighbors.map((n) => [n.key, n.spec.address, n.spec.updateSource, n.spec.linkLocalInterface, n.spec.description, n.ownAddress]),
+    problems: d.problems.map((p) => p.message),
+  });
+  const V4 = ["node=w", "10.0.0.5", "lan", "", "opnsense-bgp-agent:default node=w", true] as const;
+  const V6 = ["node=w ipv6", "fd00::5", "", "", "opnsense-bgp-agent:default node=w ipv6", true] as const;
+  const CASES: readonly (readonly [string, string, NodeView, readonly (readonly unknown[])[], readonly string[]])[] = [
+    ["ipv4: dual-stack node peers over IPv4 (unchanged key)", "ipv4", dualStack("w", "10.0.0.5", "fd00::5"), [V4], []],
+    ["ipv4: IPv6-only node peers over IPv6, no update-source", "ipv4", node("w", "fd00::5"), [V6], []],
+    ["ipv6: dual-stack node peers over IPv6", "ipv6", dualStack("w", "10.0.0.5", "fd00::5"), [V6], []],
+    ["ipv6: IPv4-only node falls back to IPv4", "ipv6", node("w", "10.0.0.5"), [V4], []],
+    ["dual: one neighbor per family", "dual", dualStack("w", "10.0.0.5", "fd00::5"), [V4, V6], []],
+    ["dual: an IPv4-only node gets one", "dual", node("w", "10.0.0.5"), [V4], []],
+    [
+      "dual: an IPv4 annotation replaces only the IPv4 InternalIP",
+      "dual",
+      dualStack("w", "10.0.0.5", "fd00::5", { "opnsense-bgp-agent/address": "10.0.99.5" }),
+      [["node=w", "10.0.99.5", "lan", "", "opnsense-bgp-agent:default node=w", false], V6],
+      [],
+    ],
+    [
+      "dual: a refused IPv6 address costs only the IPv6 neighbor",
+      "dual",
+      dualStack("w", "10.0.0.5", "fe80::5"),
+      [V4],
+      ["peering address refused: fe80::5 is link-local, never a node's address; the node keeps its current neighbor, if any"],
+    ],
+    [
+      "ipv6: a refused IPv6 address is the node's problem (no fallback to IPv4)",
+      "ipv6",
+      dualStack("w", "10.0.0.5", "::ffff:10.0.0.5"),
+      [],
+      ["peering address refused: ::ffff:a00:5 is ipv4-mapped, never a node's address; the node keeps its current neighbor, if any"],
+    ],
+  ];
+  test.each(CASES)("%s", (_, family, n, neighbors, problems) => {
+    const cfg = makeConfig({ BGP_ADDRESS_FAMILY: family, BGP_UPDATE_SOURCE: "lan" });
+    const d = desired([n], cfg);
+    expect(brief(d).neighbors).toEqual(neighbors);
+    expect(brief(d).problems).toEqual(problems);
+  });
+
+  test("a refused IPv6 address in dual mode keeps the node's IPv6 neighbor and drops nothing else", () => {
+    const cfg = makeConfig({ BGP_ADDRESS_FAMILY: "dual", BGP_PEER_NETWORKS: "10.0.0.0/24,fd00::/64" });
+    const d = desired([dualStack("w", "10.0.0.5", "fd01::5")], cfg);
+    expect(d.neighbors.map((x) => x.key)).toEqual(["node=w"]);
+    expect(d.problems.map((p) => p.message)).toEqual([
+      "peering address refused: fd01::5 is outside BGP_PEER_NETWORKS (10.0.0.0/24, fd00::/64); the node keeps its current neighbor, if any",
+    ]);
+  });
+
+  test("an IPv6 InternalIP of another node cannot be claimed by annotation", () => {
+    const cfg = makeConfig({ BGP_ADDRESS_FAMILY: "dual" });
+    const d = desired([dualStack("a", "10.0.0.5", "fd00::5"), node("b", "10.0.0.6", { "opnsense-bgp-agent/address": "fd00:0::5" })], cfg);
+    expect(d.neighbors.map((x) => [x.key, x.spec.address])).toEqual([
+      ["node=a", "10.0.0.5"],
+      ["node=a ipv6", "fd00::5"],
+      ["node=b", "10.0.0.6"],
+    ]);
+    expect(d.problems.map((p) => [p.object, p.message])).toEqual([
+      ["b", "annotation opnsense-bgp-agent/address=fd00::5 is the InternalIP of node a; the node keeps its current neighbor, if any"],
+    ]);
+  });
+
+  test("IPv6 peers inside an IPv6 LB prefix are refused", () => {
+    const cfg = makeConfig({ LB_ADDRESSES: "2001:db8:96::/64" });
+    const d = desired([node("w", "2001:db8:96::5")], cfg);
+    expect(d.neighbors).toEqual([]);
+    expect(d.problems[0]?.message).toMatch(/^peering address refused: 2001:db8:96::5 lies in the LoadBalancer prefix 2001:db8:96::\/64/);
+  });
+});
+
+describe("firewall and route filter for IPv6 neighbors", () => {
+  const cfg = makeConfig({ BGP_ADDRESS_FAMILY: "dual", LB_ADDRESSES: "10.96.0.0/24,2001:db8:96::/64" });
+  const rows = (d: DesiredState) => d.prefixRows.map((r) => [r.key, r.spec.version, r.spec.seqnumber, r.spec.action, r.spec.network]);
+  const rules = (d: DesiredState) => d.rules.map((r) => [r.key, r.spec.ipprotocol, r.spec.sourceNet, r.spec.destinationNet, r.spec.destinationPort]);
+
+  test("IPv4 only: one inet rule and the IPv4 deny row, as before", () => {
+    const d = desired([node("a", "10.0.0.5")], cfg);
+    expect(rules(d)).toEqual([["bgp-peers", "inet", "k8s_bgp_nodes", "(self)", "179"]]);
+    expect(rows(d)).toEqual([
+      ["prefix-in deny-rest", "IPv4", 4294967294, "deny", "0.0.0.0/0 le 32"],
+      ["prefix-in permit 10.96.0.0/24", "IPv4", 10, "permit", "10.96.0.0/24 le 32"],
+      ["prefix-in permit 2001:db8:96::/64", "IPv6", 20, "permit", "2001:db8:96::/64 le 128"],
+    ]);
+    expect(d.aliases[0]?.spec.content).toEqual(["10.0.0.5"]);
+  });
+
+  test("an IPv6 neighbor adds the inet6 rule, its address in the node alias and the IPv6 deny row", () => {
+    const d = desired([node("a", [{ type: "InternalIP", address: "10.0.0.5" }, { type: "InternalIP", address: "fd00::5" }])], cfg);
+    expect(rules(d)).toEqual([
+      ["bgp-peers", "inet", "k8s_bgp_nodes", "(self)", "179"],
+      ["bgp-peers ipv6", "inet6", "k8s_bgp_nodes", "(self)", "179"],
+    ]);
+    expect(d.rules[1]?.spec.description).toBe("opnsense-bgp-agent:default bgp-peers ipv6");
+    expect(rows(d)).toContainEqual(["prefix-in deny-rest ipv6", "IPv6", 4294967294, "deny", "::/0 le 128"]);
+    expect(d.aliases[0]?.spec.content).toEqual(["10.0.0.5", "fd00::5"]);
+    // Every neighbor links the one anchor row; its name is the IPv6 list's name too.
+    expect(new Set(d.neighbors.map((n) => n.spec.prefixListIn)).size).toBe(1);
+  });
+
+  test("no IPv6 deny row when route filtering is off", () => {
+    const d = desired([node("a", "fd00::5")], makeConfig({ BGP_ACCEPT_PREFIXES: "none" }));
+    expect(d.prefixRows).toEqual([]);
+    expect(rules(d).map((r) => r[0])).toEqual(["bgp-peers", "bgp-peers ipv6"]);
   });
 });

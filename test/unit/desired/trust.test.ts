@@ -25,6 +25,21 @@ describe("peering address policy", () => {
     ["10.0.20.1", "10.0.20.1 is the router's own address"],
   ])("%s", (address, refusal) => expect(peeringAddressRefusal(address, cfg, ["10.0.20.1"])).toBe(refusal));
 
+  test.each([
+    ["fd00:20::11", null],
+    ["fd00:20::1", "fd00:20::1 is the router's own address"],
+    ["fd00:21::11", "fd00:21::11 is outside BGP_PEER_NETWORKS (10.0.20.0/24, fd00:20::/64)"],
+    ["fe80::1", "fe80::1 is link-local, never a node's address"],
+    ["ff02::2", "ff02::2 is multicast, never a node's address"],
+    ["::1", "::1 is loopback, never a node's address"],
+    ["::", ":: is unspecified, never a node's address"],
+    ["::ffff:10.0.20.11", "::ffff:10.0.20.11 is ipv4-mapped, never a node's address"],
+    ["fd00:96::5", "fd00:96::5 lies in the LoadBalancer prefix fd00:96::/64, which nodes announce and never peer from"],
+  ])("IPv6 %s", (address, refusal) => {
+    const v6 = makeConfig({ BGP_PEER_NETWORKS: "10.0.20.0/24,fd00:20::/64", LB_ADDRESSES: "fd00:96::/64" });
+    expect(peeringAddressRefusal(address, v6, ["10.0.20.1", "fd00:20::1"])).toBe(refusal);
+  });
+
   test("without BGP_PEER_NETWORKS any ordinary unicast address passes", () => {
     expect(peeringAddressRefusal("8.8.8.8", makeConfig())).toBeNull();
   });

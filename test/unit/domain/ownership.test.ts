@@ -5,7 +5,10 @@ import {
   fitKey,
   formatMarker,
   NEIGHBOR_DESCRIPTION_MAX_LENGTH,
+  familyOfKey,
   neighborKey,
+  neighborKeys,
+  nodeOfKey,
   objectKey,
   parseMarker,
   parseNeighborMarker,
@@ -98,6 +101,49 @@ describe("neighbor markers", () => {
     expect(parseMarker(text)).toBeNull();
     expect(text).toContain("node=worker-1");
     expect(releasedNeighborDescription(`node=${"a".repeat(200)}`).length).toBeLessThanOrEqual(NEIGHBOR_DESCRIPTION_MAX_LENGTH);
+  });
+});
+
+describe("neighbor keys per address family", () => {
+  test.each([
+    ["w1", "inet", "node=w1"],
+    ["w1", "inet6", "node=w1 ipv6"],
+  ] as const)("%s %s → %s, parsed back to the same key and node", (name, family, key) => {
+    expect(neighborKey("default", name, family)).toBe(key);
+    expect(parseNeighborMarker(formatMarker("default", key), "default")).toEqual({ key, adopted: false });
+    expect(parseNeighborMarker(adoptedNeighborDescription("default", key), "default")).toEqual({ key, adopted: true });
+    expect(nodeOfKey(key)).toBe(name);
+    expect(familyOfKey(key)).toBe(family);
+  });
+
+  test("the IPv4 key is the one existing routers hold (no churn on upgrade)", () => {
+    expect(neighborKey("default", "worker-1")).toBe("node=worker-1");
+    expect(neighborKeys("default", "worker-1")).toEqual(["node=worker-1", "node=worker-1 ipv6"]);
+  });
+
+  test.each([
+    "opnsense-bgp-agent:default node=w1 ipv4",
+    "opnsense-bgp-agent:default node=w1 ipv6 ipv6",
+    "opnsense-bgp-agent:default node=w1 adopted ipv6",
+    "opnsense-bgp-agent:default node=w1  ipv6",
+  ])("not a neighbor marker: %s", (d) => {
+    expect(parseNeighborMarker(d, "default")).toBeNull();
+  });
+
+  test("long names: both keys fit 80 characters with ` adopted`, stay distinct and name the same shortened node", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9]([-a-z0-9.]{0,200}[a-z0-9])?$/), fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,12}[a-z0-9])?$/), (name, owner) => {
+        const [v4, v6] = neighborKeys(owner, name);
+        for (const key of [v4, v6]) {
+          const d = adoptedNeighborDescription(owner, key);
+          expect(d.length).toBeLessThanOrEqual(NEIGHBOR_DESCRIPTION_MAX_LENGTH);
+          expect(parseNeighborMarker(d, owner)).toEqual({ key, adopted: true });
+        }
+        expect(v4).not.toBe(v6);
+        expect(familyOfKey(v4)).toBe("inet");
+        expect(familyOfKey(v6)).toBe("inet6");
+      }),
+    );
   });
 });
 

@@ -15,6 +15,7 @@ const NEIGHBOR_SPEC = {
   address: "10.0.20.11",
   remoteAs: 64555,
   updateSource: "lan",
+  linkLocalInterface: "",
   description: "opnsense-bgp-agent:default node=worker-1",
   keepalive: null,
   holddown: null,

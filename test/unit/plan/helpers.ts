@@ -28,6 +28,7 @@ export function neighbor(uuid: string, address: string, description: string, ove
     address,
     remoteAs: 64555,
     updateSource: "",
+    linkLocalInterface: "",
     description,
     keepalive: null,
     holddown: null,
