@@ -29,20 +29,21 @@ type Container = {
 };
 
 /** What the next token may be. */
-const enum Expect {
-  Value,
+const Expect = {
+  Value: 0,
   /** After `{`: a key or `}`. */
-  FirstKey,
+  FirstKey: 1,
   /** After `,` in an object. */
-  Key,
-  Colon,
+  Key: 2,
+  Colon: 3,
   /** After a value inside a container: `,` or its closing bracket. */
-  CommaOrEnd,
+  CommaOrEnd: 4,
   /** After `[`: a value or `]`. */
-  FirstValue,
+  FirstValue: 5,
   /** The top-level value is complete: only whitespace may follow. */
-  Done,
-}
+  Done: 6,
+} as const;
+type Expect = (typeof Expect)[keyof typeof Expect];
 
 /** The characters a number may consist of: its extent, before checking its form. */
 const NUMBER_CHARS = /[-+0-9.eE]+/y;
@@ -64,7 +65,7 @@ export class JsonStreamParser {
   readonly #stack: Container[] = [];
   /** Keys and indices from the root to the member being read, through kept members only. */
   readonly #path: string[] = [];
-  #expect = Expect.Value;
+  #expect: Expect = Expect.Value;
   #root: unknown = undefined;
   #text = "";
   #pos = 0;
