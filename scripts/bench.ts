@@ -149,6 +149,10 @@ const RUNS = Number(process.env["BENCH_RUNS"] ?? 3);
 /** The bundle (npm run build); BENCH_ENTRY measures another build, e.g. an older one for comparison. */
 const ENTRY = process.env["BENCH_ENTRY"] ?? join(import.meta.dirname, "../dist/main.js");
 
+/** The process settings of the image (Dockerfile: ENV and ENTRYPOINT), so the bench measures what runs. */
+const IMAGE_ENV = { NODE_OPTIONS: "--max-semi-space-size=1", MALLOC_ARENA_MAX: "1", GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=32768" } as const;
+const IMAGE_NODE_ARGS = ["--optimize-for-size"] as const;
+
 type Figures = { startupMs: number; idleRss: number; firstSyncS: number; steadyPassMs: number; steadyWrites: number; steadyRss: number; peakRss: number; heapMb: number };
 
 function procStatus(pid: number | undefined, field: "VmRSS" | "VmHWM"): number {
@@ -157,7 +161,7 @@ function procStatus(pid: number | undefined, field: "VmRSS" | "VmHWM"): number {
 
 /**
  * One agent process against the fakes: idle with 3 nodes, then `n - 3` more nodes, a steady pass.
- * The image's settings are passed the way the Dockerfile sets them (NODE_OPTIONS, MALLOC_ARENA_MAX).
+ * The image's settings are passed the way the Dockerfile sets them (IMAGE_ENV, IMAGE_NODE_ARGS).
  */
 async function agentRun(n: number, port: number): Promise<Figures> {
   const sim = await startOpnsenseSimulator({ version: "26.1", authFailDelayMs: 0 });
@@ -173,10 +177,9 @@ async function agentRun(n: number, port: number): Promise<Figures> {
     HTTP_PORT: String(port),
     LOG_LEVEL: "info",
     OPNSENSE_TIMEOUT: "60s",
-    NODE_OPTIONS: "--max-semi-space-size=1",
-    MALLOC_ARENA_MAX: "1",
+    ...IMAGE_ENV,
   };
-  const child = spawn(process.execPath, [ENTRY], { env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...IMAGE_NODE_ARGS, ENTRY], { env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   const passes = () => out.split('"msg":"sync complete"').length - 1;
@@ -227,7 +230,8 @@ function verdict(values: number[], limit: number): string {
 }
 
 async function agentMemory(): Promise<void> {
-  console.log(`\nAgent process (${ENTRY.replace(join(import.meta.dirname, ".."), ".")}, NODE_OPTIONS=--max-semi-space-size=1 MALLOC_ARENA_MAX=1 as in the image; fakes in this process), ${RUNS} runs, min / median`);
+  const settings = [...Object.entries(IMAGE_ENV).map(([k, v]) => `${k}=${v}`), "node", ...IMAGE_NODE_ARGS].join(" ");
+  console.log(`\nAgent process (${ENTRY.replace(join(import.meta.dirname, ".."), ".")} as the image runs it: ${settings}; fakes in this process), ${RUNS} runs, min / median`);
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: npm run bench builds it first (npm run build)`);
   const runs: Figures[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(await agentRun(N, 18099));

@@ -121,8 +121,29 @@ export function parseBgpModel(reply: unknown): BgpModel {
   });
 }
 
+/** The raw fields of each item the parsers above read; keepBgpReply drops the rest while the reply arrives. */
+const ITEM_FIELDS: Readonly<Record<string, readonly [item: string, fields: ReadonlySet<string>]>> = {
+  neighbors: ["neighbor", new Set(["enabled", "address", "remoteas", "updatesource", "description", "keepalive", "holddown", "connecttimer", "bfd", "multihop", "password", "peergroup", "linkedPrefixlistIn"])],
+  peergroups: ["peergroup", new Set(["name"])],
+  prefixlists: ["prefixlist", new Set(["enabled", "description", "name", "version", "seqnumber", "action", "network"])],
+};
+
+/**
+ * What of `quagga/bgp/get` is built (json-stream.ts): the reply's root (errors), every field of
+ * the `bgp` root (its names are capability evidence; the other sections keep only their name),
+ * and of each neighbor, peer group and prefix-list row only the fields parsed above. About 2.2 KB
+ * of JSON per neighbor, most of it option maps the agent never reads, become a dozen fields.
+ */
+export function keepBgpReply(path: readonly string[]): boolean {
+  if (path[0] !== "bgp" || path.length <= 2) return true;
+  const section = ITEM_FIELDS[path[1] ?? ""];
+  if (section === undefined) return false;
+  if (path.length === 3) return path[2] === section[0];
+  return path.length === 4 || section[1].has(path[4] ?? "");
+}
+
 export async function readBgpModel(http: Http): Promise<BgpModel> {
-  return parseBgpModel(await http.request({ method: "GET", endpoint: EP.bgpGet }));
+  return parseBgpModel(await http.request({ method: "GET", endpoint: EP.bgpGet, keep: keepBgpReply }));
 }
 
 /** A BGP ASN OPNsense accepts (1 … 4294967295, contract §3.2). */

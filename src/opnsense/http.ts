@@ -4,6 +4,8 @@
  * axios, and no axios error (whose config carries the Authorization header) ever escapes.
  */
 import https from "node:https";
+import type { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import tls from "node:tls";
 import axios from "axios";
 import type { AxiosInstance, AxiosResponse } from "axios";
@@ -13,6 +15,7 @@ import { OpnsenseError, type OpnsenseErrorInit } from "./errors.ts";
 import { describePrivilege, privilegeFor } from "./privileges.ts";
 import { createRedactor } from "./redact.ts";
 import { createHttpAgent, createHttpsAgent } from "./pool.ts";
+import { JsonStreamParser, JsonSyntaxError, type KeepPath } from "./json-stream.ts";
 
 export type RequestEvent = {
   readonly method: string;
@@ -48,6 +51,11 @@ export type RequestSpec = {
   readonly timeoutMs?: number;
   /** Overrides the retry budget (0 = single attempt). */
   readonly retries?: number;
+  /**
+   * Decode the reply as it arrives, building only the members `keep` accepts (json-stream.ts):
+   * for the large model replies, whose text and full tree are never held.
+   */
+  readonly keep?: KeepPath;
 };
 
 export type Http = {
@@ -119,6 +127,20 @@ export function formatValidations(v: Record<string, string[]>): string {
 
 /** Server-supplied error texts kept in a message; validation texts are short, pages are not. */
 const SERVER_TEXT_MAX = 500;
+/** The start of a streamed reply kept for the message when it turns out not to be JSON. */
+const STREAM_HEAD_MAX = 64 * 1024;
+
+function errorCode(e: unknown): string {
+  const code = typeof e === "object" && e !== null ? (e as { code?: unknown }).code : undefined;
+  return typeof code === "string" ? code : "";
+}
+
+async function readText(stream: Readable): Promise<string> {
+  const decoder = new StringDecoder("utf8");
+  let text = "";
+  for await (const chunk of stream) text += decoder.write(chunk as Buffer);
+  return text + decoder.end();
+}
 
 export function createHttp(opts: HttpOptions): Http {
   const baseUrl = opts.url.replace(/\/+$/, "");
@@ -163,7 +185,7 @@ export function createHttp(opts: HttpOptions): Http {
   });
 
   function networkError(method: string, endpoint: string, e: unknown, timeoutMs: number): OpnsenseError {
-    const code = axios.isAxiosError(e) ? (e.code ?? "") : "";
+    const code = axios.isAxiosError(e) ? (e.code ?? "") : errorCode(e);
     const cause = axios.isAxiosError(e) ? (e.cause as { code?: unknown } | undefined) : undefined;
     const rawCode = code !== "" && code !== "ERR_NETWORK" && code !== "ERR_BAD_RESPONSE" ? code : String(cause?.code ?? code);
     // Only the code and the library's message: never the config (it holds the Authorization header).
@@ -252,17 +274,52 @@ export function createHttp(opts: HttpOptions): Http {
     if (!parsed.ok) {
       throw fail({ kind: "unexpected", method, endpoint, status: res.status, detail: `garbage reply (not JSON): ${excerpt(text) || "empty body"}` });
     }
-    const value = parsed.value;
+    return accepted(method, endpoint, res.status, parsed.value);
+  }
+
+  /** A 2xx reply read as a stream (RequestSpec.keep): decoded chunk by chunk, then checked like any other. */
+  async function streamedBody(method: string, endpoint: string, res: AxiosResponse<unknown>, keep: KeepPath, timeoutMs: number, started: number): Promise<unknown> {
+    const stream = res.data as Readable;
+    // The request timeout covers the reply's headers; this covers its body.
+    const timer = setTimeout(() => stream.destroy(Object.assign(new Error("reply body timed out"), { code: "ETIMEDOUT" })), Math.max(0, started + timeoutMs - performance.now()));
+    try {
+      if (res.status < 200 || res.status >= 300) throw statusError(method, endpoint, { ...res, data: await readText(stream) });
+      const parser = new JsonStreamParser(keep);
+      const decoder = new StringDecoder("utf8");
+      let head = "";
+      try {
+        for await (const chunk of stream) {
+          const text = decoder.write(chunk as Buffer);
+          if (head.length < STREAM_HEAD_MAX) head += text.slice(0, STREAM_HEAD_MAX - head.length);
+          parser.write(text);
+        }
+        parser.write(decoder.end());
+        return accepted(method, endpoint, res.status, parser.end());
+      } catch (e) {
+        if (!(e instanceof JsonSyntaxError)) throw e;
+        throw fail({ kind: "unexpected", method, endpoint, status: res.status, detail: `garbage reply (not JSON): ${excerpt(head) || "empty body"}` });
+      }
+    } catch (e) {
+      stream.destroy();
+      if (e instanceof OpnsenseError) throw e;
+      throw networkError(method, endpoint, e, timeoutMs);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The decoded reply, unless it is OPNsense's {"result":"failed"} (contract §2.1). */
+  function accepted(method: string, endpoint: string, status: number, value: unknown): unknown {
     if (isRecord(value) && value.result === "failed") {
       const validations = normalizeValidations(value.validations);
       if (validations) {
-        throw fail({ kind: "validation", method, endpoint, status: res.status, validations, detail: `validation failed: ${excerpt(formatValidations(validations), SERVER_TEXT_MAX * 4)}` });
+        throw fail({ kind: "validation", method, endpoint, status, validations, detail: `validation failed: ${excerpt(formatValidations(validations), SERVER_TEXT_MAX * 4)}` });
       }
       throw fail({
         kind: "unexpected",
         method,
         endpoint,
-        status: res.status,
+        status,
         detail:
           'OPNsense answered {"result":"failed"} without validations: the body was not accepted ' +
           "(it must be a JSON object wrapped in the item key, e.g. {\"neighbor\":{…}}, sent as POST)",
@@ -285,7 +342,7 @@ export function createHttp(opts: HttpOptions): Http {
     const started = performance.now();
     let res: AxiosResponse<unknown>;
     try {
-      res = await instance.request<unknown>({ method, url: `${baseUrl}/api/${path}`, headers, data, timeout: timeoutMs });
+      res = await instance.request<unknown>({ method, url: `${baseUrl}/api/${path}`, headers, data, timeout: timeoutMs, ...(spec.keep ? { responseType: "stream" } : {}) });
     } catch (e) {
       const durationMs = Math.round(performance.now() - started);
       const err = networkError(method, endpoint, e, timeoutMs);
@@ -296,6 +353,7 @@ export function createHttp(opts: HttpOptions): Http {
     const durationMs = Math.round(performance.now() - started);
     opts.onRequest?.({ method, endpoint, status: res.status, durationMs });
     opts.logger?.debug({ method, endpoint, status: res.status, ms: durationMs }, "opnsense request");
+    if (spec.keep) return streamedBody(method, endpoint, res, spec.keep, timeoutMs, started);
     if (res.status < 200 || res.status >= 300) throw statusError(method, endpoint, res);
     return successBody(method, endpoint, res);
   }
