@@ -123,7 +123,7 @@ export function parseBgpModel(reply: unknown): BgpModel {
 
 /** The raw fields of each item the parsers above read; keepBgpReply drops the rest while the reply arrives. */
 const ITEM_FIELDS: Readonly<Record<string, readonly [item: string, fields: ReadonlySet<string>]>> = {
-  neighbors: ["neighbor", new Set(["enabled", "address", "remoteas", "updatesource", "description", "keepalive", "holddown", "connecttimer", "bfd", "multihop", "password", "peergroup", "linkedPrefixlistIn"])],
+  neighbors: ["neighbor", new Set(["enabled", "address", "remoteas", "updatesource", "linklocalinterface", "description", "keepalive", "holddown", "connecttimer", "bfd", "multihop", "password", "peergroup", "linkedPrefixlistIn"])],
   peergroups: ["peergroup", new Set(["name"])],
   prefixlists: ["prefixlist", new Set(["enabled", "description", "name", "version", "seqnumber", "action", "network"])],
 };
