@@ -6,7 +6,7 @@ import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { interfaceDevices, parseActions, parseConfigdRequest, shellWords, startConfigdFrr, vtyshCommand } from "./configd-frr.ts";
+import { findAction, interfaceDevices, parseActions, parseConfigdRequest, shellWords, startConfigdFrr, vtyshCommand } from "./configd-frr.ts";
 import { BASE_FRR_CONF } from "./frr.ts";
 
 const ACTIONS = `[reload]
@@ -48,6 +48,14 @@ describe("configd request and action parsing", () => {
     expect(d && vtyshCommand(d, ["x'; reboot"])).toBe("show bgp summary x'; reboot");
     const r = a.get("reload");
     expect(r && vtyshCommand(r, [])).toBeNull();
+  });
+
+  it("finds actions the way configd does: dotted names as a tree, the rest are parameters", () => {
+    const a = parseActions(ACTIONS);
+    expect(findAction(a, ["diagnostics", "bgp_summary", "json"])).toEqual({ name: "diagnostics.bgp_summary", args: ["json"] });
+    expect(findAction(a, ["diagnostics.bgp_summary", "json"])).toBeNull();
+    expect(findAction(a, ["status"])).toEqual({ name: "status", args: [] });
+    expect(findAction(a, ["diagnostics"])).toBeNull();
   });
 
   it("maps OPNsense interfaces to devices from config.xml", () => {
@@ -134,7 +142,7 @@ describe("configd stand-in on a socket", () => {
 
   it("answers diagnostics from FRR and a detached request with its id first", async () => {
     const s = await setup();
-    expect(await s.ask("quagga diagnostics.bgp_summary json")).toBe('{"ipv4Unicast":{}}\n\n\0\0\0');
+    expect(await s.ask("quagga diagnostics bgp_summary json")).toBe('{"ipv4Unicast":{}}\n\n\0\0\0');
     expect(s.vty).toEqual(["show bgp summary json"]);
     expect(await s.ask("&quagga reload")).toMatch(/^[0-9a-f-]{36}\n\0\0\0$/);
   });

@@ -97,6 +97,26 @@ export function parseActions(text: string): Map<string, ConfigdAction> {
 }
 
 /**
+ * configd's action lookup (processhandler.py `find_action`): action names split at dots form a
+ * tree, walked word by word; the words left over are the action's parameters. So
+ * `diagnostics bgp_summary json` finds `diagnostics.bgp_summary` with parameter `json`.
+ */
+export function findAction(actions: ReadonlyMap<string, ConfigdAction>, words: readonly string[]): { name: string; args: string[] } | null {
+  let path: string[] = [];
+  let i = 0;
+  for (; i < words.length; i++) {
+    const word = words[i] ?? "";
+    if (word.includes(".")) break; // a tree key never holds a dot
+    const next = [...path, word];
+    const prefix = next.join(".");
+    if (![...actions.keys()].some((n) => n === prefix || n.startsWith(`${prefix}.`))) break;
+    path = next;
+  }
+  const name = path.join(".");
+  return actions.has(name) ? { name, args: words.slice(i) } : null;
+}
+
+/**
  * The vtysh command a diagnostics action runs, or null when the action is not a vtysh one.
  * configd fills each `%s` of `parameters` with one (shell-quoted) argument, then runs
  * `command parameters` through the shell; `vtysh -c X` runs X.
@@ -214,8 +234,9 @@ export async function startConfigdFrr(o: {
         return { result: "OK", event: { words: req.words, handled: "frr-stop", apply: { ...res, conf: BASE_FRR_CONF } } };
       };
     }
-    const def = actions.get(action);
-    const vty = def ? vtyshCommand(def, args) : null;
+    const found = findAction(actions, [action, ...args]);
+    const def = found ? actions.get(found.name) : undefined;
+    const vty = found && def ? vtyshCommand(def, found.args) : null;
     if (vty === null) return null;
     return async () => ({ result: await o.frr.vtysh(vty), event: { words: req.words, handled: "vtysh" } });
   };

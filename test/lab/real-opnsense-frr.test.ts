@@ -9,6 +9,7 @@
 //   OPNSENSE_REAL_CONFIGD_SOCKET   the configd socket its PHP connects to
 //   OPNSENSE_REAL_SERVICE_DIR      its configd service directory (template_ctl.py, templates/, conf/actions.d/)
 //   OPNSENSE_REAL_CONFIG_XML       its config.xml
+import { readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubeConfig } from "@kubernetes/client-node";
 import { startAgent, type Agent } from "../../src/agent.ts";
@@ -52,6 +53,7 @@ describe.skipIf(skipReason !== null)(
     let configd: ConfigdFrr | null = null;
     let kube: KubeFake | null = null;
     let agent: Agent | null = null;
+    let savedConfig: string | null = null;
     const logs = new LineCapture();
     const L = (): Lab => {
       if (lab === null) throw new Error("lab not created");
@@ -71,6 +73,7 @@ describe.skipIf(skipReason !== null)(
     const established = async (ip: string): Promise<boolean> => (await L().frr.summary()).get(ip)?.state === "Established";
 
     beforeAll(async () => {
+      savedConfig = readFileSync(env("OPNSENSE_REAL_CONFIG_XML"), "utf8");
       lab = await createLab({ nodes: [W1, W2] });
       await lab.node(W1.name).announce(W1.lb);
       await lab.node(W2.name).announce(W2.lb);
@@ -119,15 +122,12 @@ describe.skipIf(skipReason !== null)(
     }, 120_000);
 
     afterAll(async () => {
-      // leave the instance as found: the agent removes its neighbors when no node is labelled
       try {
-        if (kube !== null && agent !== null) {
-          for (const w of [W1, W2]) kube.control.labelNode(w.name, "homelab/role", null);
-          await agent.controller.runNow("lab cleanup");
-        }
-      } finally {
         await agent?.stop();
         await kube?.close();
+      } finally {
+        // leave the instance as found (its objects carry this run's cluster claim)
+        if (savedConfig !== null) writeFileSync(env("OPNSENSE_REAL_CONFIG_XML"), savedConfig);
         await configd?.close();
         await lab?.teardown();
       }
@@ -146,7 +146,7 @@ describe.skipIf(skipReason !== null)(
       const running = await L().frr.runningConfig();
       for (const w of [W1, W2]) {
         expect(running).toMatch(new RegExp(`^\\s+neighbor ${w.ip.replace(/\./g, "\\.")} update-source ${L().routerDevice}$`, "m"));
-        expect(running).toMatch(new RegExp(`^\\s+neighbor ${w.ip.replace(/\./g, "\\.")} prefix-list opnsense-bgp-agent-in in$`, "m"));
+        expect(running).toMatch(new RegExp(`^\\s+neighbor ${w.ip.replace(/\./g, "\\.")} prefix-list opnsense-bgp-agent-reallab-in in$`, "m"));
       }
       expect([...(await L().frr.rib()).keys()].sort()).toEqual([W1.lb, W2.lb]);
       expect((await L().frr.summary()).get(W2.ip)?.pfxRcd).toBe(1);
