@@ -1,6 +1,6 @@
 // The configd stand-in's parsing and its socket behaviour (pass-through, FRR actions), without
-// root and without OPNsense: a fake upstream configd and a template_ctl.py stand-in that writes
-// a fixed frr.conf. The real template engine is exercised by real-opnsense-frr.test.ts.
+// root and without OPNsense: a fake upstream configd and a stand-in for configd's template
+// module that writes a fixed frr.conf. The real template engine is exercised by real-opnsense-frr.test.ts.
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -80,14 +80,21 @@ describe("configd stand-in on a socket", () => {
     const serviceDir = join(dir, "service");
     mkdirSync(join(serviceDir, "conf/actions.d"), { recursive: true });
     writeFileSync(join(serviceDir, "conf/actions.d/actions_quagga.conf"), ACTIONS);
-    // stands in for OPNsense's template engine: renders frr.conf from the interface named in config.xml
+    // stands in for configd's template engine (modules/template.py): renders a fixed frr.conf
+    mkdirSync(join(serviceDir, "modules"));
+    writeFileSync(join(serviceDir, "modules/__init__.py"), "");
+    writeFileSync(join(serviceDir, "modules/config.py"), "class Config:\n    def __init__(self, path): self.path = path\n    def get(self): return {}\n");
     writeFileSync(
-      join(serviceDir, "template_ctl.py"),
+      join(serviceDir, "modules/template.py"),
       [
-        "import sys, os",
-        "args = sys.argv[1:]; out = args[args.index('-r') + 1]",
-        "os.makedirs(out + '/usr/local/etc/frr', exist_ok=True)",
-        "open(out + '/usr/local/etc/frr/frr.conf', 'w').write('router bgp 64555\\n neighbor 10.0.20.11 remote-as 64555\\n neighbor 10.0.20.11 update-source vtnet2\\n')",
+        "import os",
+        "class Template:",
+        "    def __init__(self, root): self.root = root",
+        "    def set_config(self, c): pass",
+        "    def generate(self, module):",
+        "        os.makedirs(self.root + '/usr/local/etc/frr', exist_ok=True)",
+        "        open(self.root + '/usr/local/etc/frr/frr.conf', 'w').write('router bgp 64555\\n neighbor 10.0.20.11 remote-as 64555\\n neighbor 10.0.20.11 update-source vtnet2\\n')",
+        "        return [module]",
       ].join("\n"),
     );
     const configXml = join(dir, "config.xml");

@@ -5,7 +5,7 @@
 // every command without running it) and passes every command through to it, except what
 // concerns FRR, which it does for real:
 // - `quagga start|restart|reload`: render os-frr's templates with OPNsense's own template
-//   engine (configd's `template_ctl.py`, run on the instance's config.xml) and load the
+//   engine (configd's modules/template.py, run on the instance's config.xml) and load the
 //   result into the lab's FRR with frr-reload.py, as `rc.d/frr reload` does on a box;
 // - `quagga stop`: unload routing (FRR keeps running, without `router bgp`);
 // - `quagga diagnostics.<name> …`: run the action's vtysh command, as os-frr's
@@ -138,29 +138,46 @@ export function interfaceDevices(configXml: string): Record<string, string> {
 }
 
 export type OpnsenseFiles = {
-  /** the instance's configd service directory (holds template_ctl.py and templates/) */
+  /** the instance's configd service directory (holds modules/, templates/ and conf/actions.d/) */
   readonly serviceDir: string;
   /** the instance's config.xml */
   readonly configXml: string;
 };
 
 /**
- * frr.conf as OPNsense renders it: `template_ctl.py -c config.xml -r OUT OPNsense/Quagga`.
- * os-frr ≥ 1.43 renders one integrated frr.conf; older releases render a file per daemon,
- * which for frr-reload.py is the same as their concatenation.
+ * configd's template engine, called the way its `template reload` does (modules/template.py:
+ * `Template(root).set_config(Config(config.xml).get())`, then `generate(module)`). Run from the
+ * service directory so that `modules` is OPNsense's own; `template_ctl.py` does the same but
+ * only ships from 26.1, so this works for every release.
+ */
+const RENDER_PY = [
+  "import sys",
+  "sys.path.insert(0, '.')",
+  "from modules import config, template",
+  "t = template.Template(sys.argv[2])",
+  "t.set_config(config.Config(sys.argv[1]).get())",
+  "for m in sys.argv[3:]:",
+  "    if t.generate(m) is None: sys.exit('generating %s failed' % m)",
+].join("\n");
+
+/**
+ * frr.conf as OPNsense renders it. os-frr ≥ 1.43 renders one integrated frr.conf (from 1.54 in
+ * the module `OPNsense/Quagga/Config`, generated only when named); older releases render a file
+ * per daemon, which for frr-reload.py is the same as their concatenation.
  */
 export async function renderFrrConf(files: OpnsenseFiles): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), "opn-render-"));
   try {
-    const r = await run("sh", ["-c", `cd "$1" && exec python3 template_ctl.py -c "$2" -r "$3" OPNsense/Quagga`, "sh", files.serviceDir, files.configXml, out], {
+    const modules = ["OPNsense/Quagga", ...(existsSync(join(files.serviceDir, "templates/OPNsense/Quagga/Config")) ? ["OPNsense/Quagga/Config"] : [])];
+    const r = await run("sh", ["-c", 'cd "$1" && shift && exec python3 -c "$@"', "sh", files.serviceDir, RENDER_PY, files.configXml, out, ...modules], {
       timeoutMs: 30_000,
     });
-    if (r.code !== 0) throw new Error(`template_ctl.py exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+    if (r.code !== 0) throw new Error(`OPNsense's template engine exited ${r.code}: ${r.stderr.trim().split("\n").slice(-3).join(" | ") || r.stdout.trim()}`);
     const dir = join(out, "usr/local/etc/frr");
     const integrated = join(dir, "frr.conf");
     if (existsSync(integrated)) return readFileSync(integrated, "utf8");
     const parts = ["zebra.conf", "bgpd.conf"].map((f) => join(dir, f)).filter((f) => existsSync(f));
-    if (parts.length === 0) throw new Error(`template_ctl.py rendered no frr.conf or bgpd.conf (${r.stdout.trim()})`);
+    if (parts.length === 0) throw new Error(`OPNsense's template engine rendered no frr.conf or bgpd.conf (modules ${modules.join(", ")})`);
     return parts.map((f) => readFileSync(f, "utf8")).join("\n");
   } finally {
     rmSync(out, { recursive: true, force: true });

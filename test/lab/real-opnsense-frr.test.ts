@@ -7,7 +7,7 @@
 // (root, frr, gobgpd) it needs the real target and three paths of that instance, seen from here:
 //   OPNSENSE_REAL_URL, OPNSENSE_REAL_KEY, OPNSENSE_REAL_SECRET   the API
 //   OPNSENSE_REAL_CONFIGD_SOCKET   the configd socket its PHP connects to
-//   OPNSENSE_REAL_SERVICE_DIR      its configd service directory (template_ctl.py, templates/, conf/actions.d/)
+//   OPNSENSE_REAL_SERVICE_DIR      its configd service directory (modules/, templates/, conf/actions.d/)
 //   OPNSENSE_REAL_CONFIG_XML       its config.xml
 import { readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
