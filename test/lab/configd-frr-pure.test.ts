@@ -46,6 +46,8 @@ describe("configd request and action parsing", () => {
     const d = a.get("diagnostics.bgp_summary");
     expect(d && vtyshCommand(d, ["json"])).toBe("show bgp summary json");
     expect(d && vtyshCommand(d, ["x'; reboot"])).toBe("show bgp summary x'; reboot");
+    const older = { command: "/usr/local/bin/vtysh", parameters: " -c 'show bgp summary %s'" };
+    expect(vtyshCommand(older, ["json"])).toBe("show bgp summary json");
     const r = a.get("reload");
     expect(r && vtyshCommand(r, [])).toBeNull();
   });

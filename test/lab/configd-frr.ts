@@ -122,11 +122,13 @@ export function findAction(actions: ReadonlyMap<string, ConfigdAction>, words: r
  * `command parameters` through the shell; `vtysh -c X` runs X.
  */
 export function vtyshCommand(action: ConfigdAction, args: readonly string[]): string | null {
-  const cmd = shellWords(action.command);
-  if (!(cmd[0] ?? "").endsWith("/vtysh") || cmd[1] !== "-c") return null;
   let k = 0;
+  // os-frr writes these two ways: `command:…/vtysh -c` + `parameters:'show …'%s` (1.53+) or
+  // `command:…/vtysh` + `parameters: -c 'show … %s'` (older); the shell reads both alike
   const filled = action.parameters.replace(/%s/g, () => `'${(args[k++] ?? "").replace(/'/g, "'\\''")}'`);
-  return shellWords(filled).join("");
+  const argv = shellWords(`${action.command} ${filled}`);
+  if (!(argv[0] ?? "").endsWith("/vtysh") || argv[1] !== "-c" || argv.length !== 3) return null;
+  return argv[2] ?? null;
 }
 
 /** OPNsense interface → device, from config.xml's <interfaces> (e.g. opt1 → vtnet2). */
