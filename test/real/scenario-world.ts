@@ -46,10 +46,11 @@ export type ScenarioWorld = {
 };
 
 function withUuid(items: Record<string, Flat>, keep: (f: Flat) => boolean): (Flat & { uuid: string })[] {
+  const sortKey = (f: Flat): string => f["address"] ?? f["description"] ?? "";
   return Object.entries(items)
     .filter(([, f]) => keep(f))
-    .map(([uuid, f]) => ({ ...f, uuid }))
-    .sort((a, b) => (a["address"] ?? a["description"] ?? "").localeCompare(b["address"] ?? b["description"] ?? ""));
+    .sort(([, a], [, b]) => sortKey(a).localeCompare(sortKey(b)))
+    .map(([uuid, f]) => ({ ...f, uuid }));
 }
 
 /** Deletes this owner's objects and the scenarios' hand-made ones, in reference order; applies when something went. */
