@@ -23,7 +23,7 @@ import { parseIp } from "../domain/net.ts";
 import { checkClusterClaim } from "../plan/cluster-claim.ts";
 import { makeOwner, ownedNeighborsByKey } from "../plan/ownership.ts";
 import { createGraceTracker } from "./removal-grace.ts";
-import { PreflightError, routerStateProblems } from "../opnsense/index.ts";
+import { capabilityFields, describeCapabilities, PreflightError, routerStateProblems } from "../opnsense/index.ts";
 import { interfaceSettings } from "./interface-settings.ts";
 import { ciliumMismatches, resolveRemoteAsn, type Mismatch } from "../desired/cilium-check.ts";
 import { NO_CILIUM, selectorString } from "../cluster/cilium.ts";
@@ -154,11 +154,11 @@ export function createController(opts: ControllerOptions): Controller {
         const caps = pre.capabilities;
         preflighted = true;
         for (const w of pre.warnings) logger.warn({ warning: w }, "opnsense preflight warning");
-        logger.info({ opnsense: caps.versionRange, statetype: caps.ruleStatetype, directionAny: caps.ruleDirectionAny }, "opnsense capabilities detected");
+        logger.info({ capabilities: capabilityFields(caps) }, `OPNsense capabilities detected: ${describeCapabilities(caps)}`);
         const sloppy = config.lb.clientNetworks.filter((n) => n.asymmetric);
         if (!caps.ruleStatetype && sloppy.length > 0)
           logger.warn(
-            { opnsense: caps.versionRange, entries: sloppy.map((n) => n.raw) },
+            { statetype: false, entries: sloppy.map((n) => n.raw) },
             "this OPNsense has no state type in its filter API (24.x): asymmetric LB_CLIENT_NETWORKS entries cannot get sloppy rules and are skipped; upgrade to 25.1 or later",
           );
       }
