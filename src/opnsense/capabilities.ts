@@ -10,13 +10,19 @@
  * | filter/getRule has `statetype`                            | sloppy state (≥ 25.1)          |
  * | filter/getRule `direction` offers `any`                   | one rule for both directions (≥ 26.1) |
  * | `GET filter/savepoint` answers (404 once removed, 26.7)   | savepoint / cancelRollback     |
- * | …and filter/getRule has no `icmptype` (25.7 added both it and the rounded revision) | the server-side rollback works (24.1–25.1) |
+ * | …and the peer-group template has no `listenranges`        | the server-side rollback works (24.1–25.1) |
  * | quagga/bgp/getNeighbor field names                        | neighborFields                 |
- * | quagga/bgp/searchPeergroup answers (not 404)              | peer groups (os-frr ≥ 1.40)    |
+ * | quagga/bgp/getPeergroup answers (not 404)                 | peer groups (os-frr ≥ 1.40)    |
  * | quagga/bgp/get root has `maximumpaths`, or the neighbor template has `bfd_strict` | os-frr ≥ 1.52: description rendered into frr.conf |
  *
- * A GET of `savepoint` writes nothing: the action saves only on POST and answers a GET with a
- * failed status (core `FilterBaseController::savepointAction()` up to 26.1.x).
+ * A GET of `savepoint` writes nothing: the action saves only on POST and answers a GET with
+ * `{"status":"error"}` (core `FilterBaseController::savepointAction()`, `isPost()` guard, up to 26.1.x).
+ *
+ * Why `listenranges`: the rounded savepoint revision that stops the rollback (core `c81509ddd6`,
+ * `Config.php`) is in 25.7.x and not in 25.1.x, and no template shows it. The filter template
+ * cannot tell the two apart (25.1.12 already has `sort_order`, `icmptype` and the +100
+ * sequence), but os-frr can: 1.44 is the last os-frr of 25.1.x and 1.45, the first of 25.7,
+ * added peer-group listen ranges (contract §0; checked on 25.1.12 and 25.7.11).
  *
  * Why `maximumpaths`: os-frr 1.52 added it to the BGP root (plugins d0d9a7ffb) in the same
  * release as rendering `neighbor X description` (plugins 7657da6cd); every release tag that
@@ -35,7 +41,8 @@ export type CapabilityEvidence = {
   readonly ruleTemplate: Readonly<Record<string, unknown>>;
   /** `neighbor` object of `GET quagga/bgp/getNeighbor`. */
   readonly neighborTemplate: Readonly<Record<string, unknown>>;
-  readonly peerGroupsEndpoint: boolean;
+  /** `peergroup` object of `GET quagga/bgp/getPeergroup`; null where the endpoint is a 404 (os-frr < 1.40). */
+  readonly peerGroupTemplate: Readonly<Record<string, unknown>> | null;
   /** `GET firewall/filter/savepoint` answered (not 404). */
   readonly savepointEndpoint: boolean;
   /** Field names of the `bgp` root of `GET quagga/bgp/get`. */
@@ -49,10 +56,10 @@ export function deriveCapabilities(ev: CapabilityEvidence): Capabilities {
     ruleStatetype: "statetype" in rule,
     ruleDirectionAny: optionKeys(rule.direction).includes("any"),
     savepoint: ev.savepointEndpoint,
-    serverRollback: ev.savepointEndpoint && !("icmptype" in rule),
+    serverRollback: ev.savepointEndpoint && !(ev.peerGroupTemplate !== null && "listenranges" in ev.peerGroupTemplate),
     neighborFields,
     frrRendersDescription: rendersDescription(ev.bgpRootFields, neighborFields),
-    peerGroups: ev.peerGroupsEndpoint,
+    peerGroups: ev.peerGroupTemplate !== null,
   };
 }
 
@@ -99,14 +106,16 @@ export async function fetchNeighborTemplate(http: Http): Promise<Readonly<Record
   return guardShape("GET", BGP_EP.getNeighbor, () => child(readObj(reply, "reply"), "neighbor", "reply"));
 }
 
-export async function hasPeerGroups(http: Http): Promise<boolean> {
+/** The peer-group template, or null where os-frr has no peer groups (404). */
+export async function fetchPeerGroupTemplate(http: Http): Promise<Readonly<Record<string, unknown>> | null> {
+  let reply: unknown;
   try {
-    await http.request({ method: "GET", endpoint: BGP_EP.searchPeergroup });
-    return true;
+    reply = await http.request({ method: "GET", endpoint: BGP_EP.getPeergroup });
   } catch (e) {
-    if (e instanceof OpnsenseError && e.kind === "not-found") return false;
+    if (e instanceof OpnsenseError && e.kind === "not-found") return null;
     throw e;
   }
+  return guardShape("GET", BGP_EP.getPeergroup, () => child(readObj(reply, "reply"), "peergroup", "reply"));
 }
 
 /** `GET filter/savepoint`: any answer but 404 means the savepoint family exists (a GET saves nothing). */

@@ -11,7 +11,7 @@ import { EP as BGP_EP, isValidAsn, readBgpModel, readGeneral } from "./bgp.ts";
 import type { BgpModel } from "./bgp.ts";
 import { EP as CATEGORY_EP } from "./category.ts";
 import { EP as ALIAS_EP } from "./alias.ts";
-import { deriveCapabilities, fetchNeighborTemplate, fetchRuleTemplate, hasPeerGroups, hasSavepoint } from "./capabilities.ts";
+import { deriveCapabilities, fetchNeighborTemplate, fetchRuleTemplate, fetchPeerGroupTemplate, hasSavepoint } from "./capabilities.ts";
 import { describePrivilege, privilegeFor } from "./privileges.ts";
 import { optionKeys } from "./codec.ts";
 
@@ -137,7 +137,7 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
   const [bgp, neighborTpl, peerGroups, ruleTpl, savepointTpl, alias, category, aliasUtil] = await Promise.all([
     quaggaUsable ? attempt<BgpModel>(() => readBgpModel(http)) : null,
     quaggaUsable ? attempt(() => fetchNeighborTemplate(http)) : null,
-    quaggaUsable ? attempt(() => hasPeerGroups(http)) : null,
+    quaggaUsable ? attempt(() => fetchPeerGroupTemplate(http)) : null,
     attempt(() => fetchRuleTemplate(http)),
     attempt(() => hasSavepoint(http)),
     attempt(() => http.request({ method: "GET", endpoint: ALIAS_EP.getAliasUUID, args: ["opnsense_bgp_agent_probe"] })),
@@ -176,7 +176,7 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
   const capabilities = deriveCapabilities({
     ruleTemplate: ruleTpl.value,
     neighborTemplate: neighborTpl.value,
-    peerGroupsEndpoint: peerGroups.value,
+    peerGroupTemplate: peerGroups.value,
     savepointEndpoint: savepointTpl.value,
     bgpRootFields: bgp.value.rootFields,
   });

@@ -3,20 +3,23 @@ import { describe, expect, test } from "vitest";
 import { API_KEY, API_SECRET, BASE, api, client, inspect, useNock } from "./helpers.ts";
 import { createHttp } from "../../../src/opnsense/http.ts";
 import { readBgpModel } from "../../../src/opnsense/bgp.ts";
-import { deriveCapabilities, describeCapabilities, fetchNeighborTemplate, fetchRuleTemplate, hasPeerGroups, hasSavepoint } from "../../../src/opnsense/capabilities.ts";
+import { deriveCapabilities, describeCapabilities, fetchNeighborTemplate, fetchRuleTemplate, fetchPeerGroupTemplate, hasSavepoint } from "../../../src/opnsense/capabilities.ts";
 import type { Capabilities } from "../../../src/domain/types.ts";
 import { bgpGet, neighborTemplate, ruleTemplate } from "./fixtures/replies.ts";
 import type { FilterVersion } from "./fixtures/replies.ts";
 
 useNock();
 
-const PEERGROUP_GRID = { total: 0, rowCount: 0, current: 1, rows: [] };
+/** `quagga/bgp/getPeergroup` template: os-frr 1.45 (the first of 25.7) added listen ranges. */
+function peerGroupTemplate(osFrr: number): Record<string, unknown> {
+  return { peergroup: { enabled: "1", name: "", remoteas: "", updatesource: "", ...(osFrr >= 1.45 ? { listenranges: "" } : {}) } };
+}
 
 function mockProbe(v: FilterVersion, osFrr: number, o: { peerGroups?: boolean; maximumpaths?: boolean; savepoint?: boolean } = {}): void {
   api().get("/api/firewall/filter/getRule").reply(200, ruleTemplate(v));
   api().get("/api/quagga/bgp/getNeighbor").reply(200, neighborTemplate(osFrr));
-  if (o.peerGroups === false) api().get("/api/quagga/bgp/searchPeergroup").reply(404, { errorMessage: "Endpoint not found" });
-  else api().get("/api/quagga/bgp/searchPeergroup").reply(200, PEERGROUP_GRID);
+  if (o.peerGroups === false) api().get("/api/quagga/bgp/getPeergroup").reply(404, { errorMessage: "Endpoint not found" });
+  else api().get("/api/quagga/bgp/getPeergroup").reply(200, peerGroupTemplate(osFrr));
   api().get("/api/quagga/bgp/get").reply(200, bgpGet({ maximumpaths: o.maximumpaths ?? false, peergroups: o.peerGroups !== false }));
   // A GET of savepoint saves nothing; where the action exists it answers a failed status (§4.6).
   if (o.savepoint ?? v !== "26.7") api().get("/api/firewall/filter/savepoint").reply(200, { status: "failed" });
@@ -26,8 +29,8 @@ function mockProbe(v: FilterVersion, osFrr: number, o: { peerGroups?: boolean; m
 /** The evidence preflight reads (the same fetch functions), derived into capabilities. */
 async function probe(): Promise<Capabilities> {
   const http = createHttp({ url: BASE, apiKey: API_KEY, apiSecret: API_SECRET, timeoutMs: 2_000, retryMinTimeoutMs: 1 });
-  const [ruleTemplate, neighborTemplate, peerGroupsEndpoint, savepointEndpoint, model] = await Promise.all([fetchRuleTemplate(http), fetchNeighborTemplate(http), hasPeerGroups(http), hasSavepoint(http), readBgpModel(http)]);
-  return deriveCapabilities({ ruleTemplate, neighborTemplate, peerGroupsEndpoint, savepointEndpoint, bgpRootFields: model.rootFields });
+  const [ruleTemplate, neighborTemplate, peerGroupTemplate, savepointEndpoint, model] = await Promise.all([fetchRuleTemplate(http), fetchNeighborTemplate(http), fetchPeerGroupTemplate(http), hasSavepoint(http), readBgpModel(http)]);
+  return deriveCapabilities({ ruleTemplate, neighborTemplate, peerGroupTemplate, savepointEndpoint, bgpRootFields: model.rootFields });
 }
 
 describe("capability probe from templates (contract §7)", () => {
@@ -52,7 +55,7 @@ describe("capability probe from templates (contract §7)", () => {
     expect(await probe()).toMatchObject({ ruleStatetype: true, ruleDirectionAny: false, savepoint: true, serverRollback: true, peerGroups: true });
   });
 
-  test("25.7 (os-frr 1.45): icmptype → the savepoint revision is rounded, no server rollback", async () => {
+  test("25.7 (os-frr 1.45): peer-group listen ranges → the savepoint revision is rounded, no server rollback", async () => {
     mockProbe("25.7", 1.45);
     const caps = await probe();
     expect(caps).toMatchObject({ ruleStatetype: true, ruleDirectionAny: false, savepoint: true, serverRollback: false });
@@ -83,17 +86,17 @@ describe("capability probe from templates (contract §7)", () => {
   test("26.1.2+ carries tcpflags_any back, but savepoint still answers: savepoint found, not guessed from a field", async () => {
     api().get("/api/firewall/filter/getRule").reply(200, { rule: { ...(ruleTemplate("26.1").rule as object), tcpflags_any: "0" } });
     api().get("/api/quagga/bgp/getNeighbor").reply(200, neighborTemplate(1.53));
-    api().get("/api/quagga/bgp/searchPeergroup").reply(200, PEERGROUP_GRID);
+    api().get("/api/quagga/bgp/getPeergroup").reply(200, peerGroupTemplate(1.53));
     api().get("/api/quagga/bgp/get").reply(200, bgpGet({ maximumpaths: true }));
     api().get("/api/firewall/filter/savepoint").reply(200, { status: "failed" });
     const caps = await probe();
     expect(caps).toMatchObject({ ruleDirectionAny: true, savepoint: true, serverRollback: false });
   });
 
-  test("25.1.5+ carries sort_order back, but no icmptype: the server rollback still counts", async () => {
-    api().get("/api/firewall/filter/getRule").reply(200, { rule: { ...(ruleTemplate("25.1").rule as object), sort_order: "", prio_group: "" } });
+  test("25.1.12 carries sort_order and icmptype back, but its os-frr 1.44 has no listen ranges: the server rollback still counts", async () => {
+    api().get("/api/firewall/filter/getRule").reply(200, { rule: { ...(ruleTemplate("25.1").rule as object), sort_order: "", prio_group: "", icmptype: {} } });
     api().get("/api/quagga/bgp/getNeighbor").reply(200, neighborTemplate(1.44));
-    api().get("/api/quagga/bgp/searchPeergroup").reply(200, PEERGROUP_GRID);
+    api().get("/api/quagga/bgp/getPeergroup").reply(200, peerGroupTemplate(1.44));
     api().get("/api/quagga/bgp/get").reply(200, bgpGet());
     api().get("/api/firewall/filter/savepoint").reply(200, { status: "failed" });
     expect(await probe()).toMatchObject({ ruleStatetype: true, ruleDirectionAny: false, savepoint: true, serverRollback: true });
@@ -113,12 +116,12 @@ describe("capability probe from templates (contract §7)", () => {
       paths.push(uri);
       if (uri.includes("getRule")) return ruleTemplate("26.1");
       if (uri.includes("getNeighbor")) return neighborTemplate(1.5);
-      if (uri.includes("searchPeergroup")) return PEERGROUP_GRID;
+      if (uri.includes("getPeergroup")) return peerGroupTemplate(1.5);
       if (uri.includes("savepoint")) return { status: "failed" };
       return bgpGet();
     });
     await probe();
-    expect(paths.sort()).toEqual(["/api/firewall/filter/getRule", "/api/firewall/filter/savepoint", "/api/quagga/bgp/get", "/api/quagga/bgp/getNeighbor", "/api/quagga/bgp/searchPeergroup"]);
+    expect(paths.sort()).toEqual(["/api/firewall/filter/getRule", "/api/firewall/filter/savepoint", "/api/quagga/bgp/get", "/api/quagga/bgp/getNeighbor", "/api/quagga/bgp/getPeergroup"]);
     scope.persist(false);
   });
 
