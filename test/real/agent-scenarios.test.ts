@@ -90,7 +90,7 @@ describe.each(targetSpecs())("agent scenarios against $label", { timeout: 90_000
     expect(w.logs.withMsg("sync complete").at(-1)).toMatchObject({ result: "success", nodes: 3 });
     note(spec.label, "enrol", w.proxy.calls());
     const detected = w.logs.entries().find((e) => String(e["msg"]).startsWith("OPNsense capabilities detected"));
-    expect(detected?.["capabilities"]).toMatchObject({ statetype: versionAtLeast(spec.version, "25.1"), directionAny: versionAtLeast(spec.version, "26.1"), savepoint: !versionAtLeast(spec.version, "26.7") });
+    expect(detected?.["capabilities"]).toMatchObject({ statetype: versionAtLeast(spec.version, "25.1"), directionAny: versionAtLeast(spec.version, "26.1"), savepoint: !versionAtLeast(spec.version, "26.7"), serverRollback: !versionAtLeast(spec.version, "25.7") });
     (measured[spec.label] ??= {})["detected"] = String(detected?.["msg"]);
   });
 
@@ -148,7 +148,7 @@ describe.each(targetSpecs())("agent scenarios against $label", { timeout: 90_000
     expect(JSON.stringify(conflicts)).toContain("worker-2");
   });
 
-  it("a steady resync makes zero writes and zero applies", async () => {
+  it("a steady resync makes zero writes, and applies only what the router reports as not running", async () => {
     await enrolThree();
     w.proxy.clear();
     await w.agent?.controller.runNow("resync", { fresh: true });
