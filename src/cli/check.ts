@@ -5,7 +5,7 @@ import { loadKubeConfig } from "../cluster/kube-config.ts";
 import type { Config } from "../config/types.ts";
 import type { CiliumView } from "../cluster/cilium.ts";
 import { interfaceSettings } from "../controller/interface-settings.ts";
-import { createOpnsenseClient, PreflightError, PRIVILEGES } from "../opnsense/index.ts";
+import { createOpnsenseClient, describeCapabilities, PreflightError, PRIVILEGES } from "../opnsense/index.ts";
 import { opnsenseOptions } from "../opnsense/from-config.ts";
 
 export type CheckItem = { readonly name: string; readonly ok: boolean; readonly detail: string };
@@ -27,7 +27,8 @@ export async function runCheck(config: Config, logger: Logger): Promise<CheckRes
   try {
     const pre = await router.preflight({ interfaces: wanted });
     warnings.push(...pre.warnings);
-    items.push({ name: "opnsense", ok: true, detail: `${config.opnsense.url} answers; ${config.opnsense.url.startsWith("https:") ? "TLS and " : ""}credentials accepted (OPNsense ${pre.capabilities.versionRange})` });
+    items.push({ name: "opnsense", ok: true, detail: `${config.opnsense.url} answers; ${config.opnsense.url.startsWith("https:") ? "TLS and " : ""}credentials accepted` });
+    items.push({ name: "features", ok: true, detail: describeCapabilities(pre.capabilities) });
     items.push({ name: "privileges", ok: true, detail: REQUIRED.map((p) => p.gui.replace(/ \(.*\)$/, "")).join(", ") });
     items.push({ name: "interfaces", ok: true, detail: interfacesText });
     items.push({ name: "frr", ok: true, detail: "FRR enabled, not in manual configuration mode; BGP enabled with a local AS" });

@@ -23,7 +23,7 @@ import { parseIp } from "../domain/net.ts";
 import { checkClusterClaim } from "../plan/cluster-claim.ts";
 import { makeOwner, ownedNeighborsByKey } from "../plan/ownership.ts";
 import { createGraceTracker } from "./removal-grace.ts";
-import { PreflightError, routerStateProblems } from "../opnsense/index.ts";
+import { capabilityFields, describeCapabilities, PreflightError, routerStateProblems } from "../opnsense/index.ts";
 import { interfaceSettings } from "./interface-settings.ts";
 import { ciliumMismatches, resolveRemoteAsn, type Mismatch } from "../desired/cilium-check.ts";
 import { NO_CILIUM, selectorString } from "../cluster/cilium.ts";
@@ -166,18 +166,18 @@ export function createController(opts: ControllerOptions): Controller {
         const pre = await router.preflight({ interfaces: interfaceSettings(config), bgpModel: preflightNotes === "" });
         const caps = pre.capabilities;
         preflighted = true;
-        const notes = JSON.stringify([caps.versionRange, caps.ruleStatetype, caps.ruleDirectionAny]);
+        const notes = JSON.stringify(capabilityFields(caps));
         const changed = notes !== preflightNotes;
         preflightNotes = notes;
         for (const w of pre.warnings) {
           logger[warned.has(w) ? "debug" : "warn"]({ warning: w }, "opnsense preflight warning");
           warned.add(w);
         }
-        logger[changed ? "info" : "debug"]({ opnsense: caps.versionRange, statetype: caps.ruleStatetype, directionAny: caps.ruleDirectionAny }, "opnsense capabilities detected");
+        logger[changed ? "info" : "debug"]({ capabilities: capabilityFields(caps) }, `OPNsense capabilities detected: ${describeCapabilities(caps)}`);
         const sloppy = config.lb.clientNetworks.filter((n) => n.asymmetric);
         if (changed && !caps.ruleStatetype && sloppy.length > 0)
           logger.warn(
-            { opnsense: caps.versionRange, entries: sloppy.map((n) => n.raw) },
+            { statetype: false, entries: sloppy.map((n) => n.raw) },
             "this OPNsense has no state type in its filter API (24.x): asymmetric LB_CLIENT_NETWORKS entries cannot get sloppy rules and are skipped; upgrade to 25.1 or later",
           );
       }

@@ -152,7 +152,7 @@ function ruleShape(entry: LbClientNetwork, index: number, caps: Capabilities, pr
     problems.push({
       kind: "config",
       object: entryObject(index),
-      message: `sloppy state needs OPNsense ≥ 25.1 (this router: ${caps.versionRange}); no rule created for this entry (${JSON.stringify(entry.raw)})`,
+      message: `sloppy state needs OPNsense ≥ 25.1 (this router's rule template has no statetype); no rule created for this entry (${JSON.stringify(entry.raw)})`,
     });
     return null;
   }

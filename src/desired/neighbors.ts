@@ -133,7 +133,7 @@ export function desiredNeighbors(
     problems.push({
       kind: "config",
       object: "BGP_PEER_GROUP",
-      message: `peer groups need os-frr ≥ 1.40 (OPNsense ≥ 24.1.7; this router: ${caps.versionRange}); neighbors are created without a peer group`,
+      message: "peer groups need os-frr ≥ 1.40 (OPNsense ≥ 24.1.7; this router has no quagga/bgp/getPeergroup); neighbors are created without a peer group",
     });
   }
 

@@ -105,15 +105,11 @@ export type PeerGroup = { readonly uuid: string; readonly name: string };
 
 /** What an OPNsense box can do, detected from the templates its API returns (never from firmware info). */
 export type Capabilities = {
-  /** Human-readable release range inferred from the probes, e.g. "26.1.x" or ">=26.7". */
-  readonly versionRange: string;
   /** Filter rules have `statetype` (≥ 25.1). Without it sloppy state cannot be set. */
   readonly ruleStatetype: boolean;
   /** Filter `direction` accepts `any` (≥ 26.1); before that "both directions" needs an in and an out rule. */
   readonly ruleDirectionAny: boolean;
-  /** Grid rows carry raw values (≥ 25.7) instead of labels. */
-  readonly gridRawValues: boolean;
-  /** `filter/savepoint` family exists (≤ 26.1). */
+  /** `filter/savepoint` family exists (≤ 26.1.x; `GET filter/savepoint` is not a 404). */
   readonly savepoint: boolean;
   /**
    * OPNsense's own rollback works: `apply/<revision>` arms a timer that restores the savepoint

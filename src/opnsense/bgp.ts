@@ -15,7 +15,7 @@ export const EP = {
   generalGet: "quagga/general/get",
   bgpGet: "quagga/bgp/get",
   getNeighbor: "quagga/bgp/getNeighbor",
-  searchPeergroup: "quagga/bgp/searchPeergroup",
+  getPeergroup: "quagga/bgp/getPeergroup",
 } as const;
 
 const NEIGHBOR: ItemEndpoints = { set: "quagga/bgp/setNeighbor", del: "quagga/bgp/delNeighbor", key: "neighbor" };

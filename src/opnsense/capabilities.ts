@@ -1,17 +1,28 @@
 /**
  * Feature detection from the templates the API returns (`get<Item>` without uuid), never
- * from firmware info (it needs an admin-grade privilege) and never from `savepoint` (it
- * writes a config backup). Evidence per contract §7:
+ * from firmware info (it needs an admin-grade privilege) and never from a POST to `savepoint`
+ * (it writes a config backup). What was found is what is reported: point releases carry
+ * features back (`sort_order` came with 25.1.5, `tcpflags_any` with 26.1.2, contract §11), so
+ * no release series is inferred from them. Evidence per contract §7 and §11:
  *
- * | evidence                                         | means                         |
- * |--------------------------------------------------|-------------------------------|
- * | filter/getRule has `statetype`                   | OPNsense ≥ 25.1               |
- * | filter/getRule has `sort_order`                  | ≥ 25.7 (grids carry raw values)|
- * | filter/getRule `direction` offers `any`          | ≥ 26.1                        |
- * | filter/getRule has `tcpflags_any`                | ≥ 26.7 (no savepoint; apply skips aliases) |
- * | quagga/bgp/getNeighbor field names               | neighborFields                |
- * | quagga/bgp/searchPeergroup answers (not 404)     | peer groups (os-frr ≥ 1.40)   |
+ * | evidence                                                  | capability                     |
+ * |-----------------------------------------------------------|--------------------------------|
+ * | filter/getRule has `statetype`                            | sloppy state (≥ 25.1)          |
+ * | filter/getRule `direction` offers `any`                   | one rule for both directions (≥ 26.1) |
+ * | `GET filter/savepoint` answers (404 once removed, 26.7)   | savepoint / cancelRollback     |
+ * | …and the peer-group template has no `listenranges`        | the server-side rollback works (24.1–25.1) |
+ * | quagga/bgp/getNeighbor field names                        | neighborFields                 |
+ * | quagga/bgp/getPeergroup answers (not 404)                 | peer groups (os-frr ≥ 1.40)    |
  * | quagga/bgp/get root has `maximumpaths`, or the neighbor template has `bfd_strict` | os-frr ≥ 1.52: description rendered into frr.conf |
+ *
+ * A GET of `savepoint` writes nothing: the action saves only on POST and answers a GET with
+ * `{"status":"error"}` (core `FilterBaseController::savepointAction()`, `isPost()` guard, up to 26.1.x).
+ *
+ * Why `listenranges`: the rounded savepoint revision that stops the rollback (core `c81509ddd6`,
+ * `Config.php`) is in 25.7.x and not in 25.1.x, and no template shows it. The filter template
+ * cannot tell the two apart (25.1.12 already has `sort_order`, `icmptype` and the +100
+ * sequence), but os-frr can: 1.44 is the last os-frr of 25.1.x and 1.45, the first of 25.7,
+ * added peer-group listen ranges (contract §0; checked on 25.1.12 and 25.7.11).
  *
  * Why `maximumpaths`: os-frr 1.52 added it to the BGP root (plugins d0d9a7ffb) in the same
  * release as rendering `neighbor X description` (plugins 7657da6cd); every release tag that
@@ -30,29 +41,53 @@ export type CapabilityEvidence = {
   readonly ruleTemplate: Readonly<Record<string, unknown>>;
   /** `neighbor` object of `GET quagga/bgp/getNeighbor`. */
   readonly neighborTemplate: Readonly<Record<string, unknown>>;
-  readonly peerGroupsEndpoint: boolean;
+  /** `peergroup` object of `GET quagga/bgp/getPeergroup`; null where the endpoint is a 404 (os-frr < 1.40). */
+  readonly peerGroupTemplate: Readonly<Record<string, unknown>> | null;
+  /** `GET firewall/filter/savepoint` answered (not 404). */
+  readonly savepointEndpoint: boolean;
   /** Field names of the `bgp` root of `GET quagga/bgp/get`. */
   readonly bgpRootFields: readonly string[];
 };
 
 export function deriveCapabilities(ev: CapabilityEvidence): Capabilities {
   const rule = ev.ruleTemplate;
-  const statetype = "statetype" in rule;
-  const sortOrder = "sort_order" in rule;
-  const directionAny = optionKeys(rule.direction).includes("any");
-  const tcpflagsAny = "tcpflags_any" in rule;
   const neighborFields = fieldNames(ev.neighborTemplate).sort();
-  const versionRange = tcpflagsAny ? ">=26.7" : directionAny ? "26.1.x" : sortOrder ? "25.7.x" : statetype ? "25.1.x" : "24.1-24.7";
   return {
-    versionRange,
-    ruleStatetype: statetype,
-    ruleDirectionAny: directionAny,
-    gridRawValues: sortOrder,
-    savepoint: !tcpflagsAny,
-    serverRollback: !tcpflagsAny && !sortOrder,
+    ruleStatetype: "statetype" in rule,
+    ruleDirectionAny: optionKeys(rule.direction).includes("any"),
+    savepoint: ev.savepointEndpoint,
+    serverRollback: ev.savepointEndpoint && !(ev.peerGroupTemplate !== null && "listenranges" in ev.peerGroupTemplate),
     neighborFields,
     frrRendersDescription: rendersDescription(ev.bgpRootFields, neighborFields),
-    peerGroups: ev.peerGroupsEndpoint,
+    peerGroups: ev.peerGroupTemplate !== null,
+  };
+}
+
+const yesNo = (b: boolean): string => (b ? "yes" : "no");
+
+/** What was found, in words: the detection log line, `check` and messages that name a missing feature. */
+export function describeCapabilities(caps: Capabilities): string {
+  return [
+    `statetype: ${yesNo(caps.ruleStatetype)}`,
+    `direction any: ${yesNo(caps.ruleDirectionAny)}`,
+    `savepoint: ${yesNo(caps.savepoint)}`,
+    `server rollback: ${yesNo(caps.serverRollback)}`,
+    `peer groups: ${yesNo(caps.peerGroups)}`,
+    `remote_as_mode: ${yesNo(caps.neighborFields.includes("remote_as_mode"))}`,
+    `descriptions in frr.conf: ${yesNo(caps.frrRendersDescription)}`,
+  ].join(", ");
+}
+
+/** The same as structured log fields. */
+export function capabilityFields(caps: Capabilities): Record<string, boolean> {
+  return {
+    statetype: caps.ruleStatetype,
+    directionAny: caps.ruleDirectionAny,
+    savepoint: caps.savepoint,
+    serverRollback: caps.serverRollback,
+    peerGroups: caps.peerGroups,
+    remoteAsMode: caps.neighborFields.includes("remote_as_mode"),
+    frrRendersDescription: caps.frrRendersDescription,
   };
 }
 
@@ -71,9 +106,22 @@ export async function fetchNeighborTemplate(http: Http): Promise<Readonly<Record
   return guardShape("GET", BGP_EP.getNeighbor, () => child(readObj(reply, "reply"), "neighbor", "reply"));
 }
 
-export async function hasPeerGroups(http: Http): Promise<boolean> {
+/** The peer-group template, or null where os-frr has no peer groups (404). */
+export async function fetchPeerGroupTemplate(http: Http): Promise<Readonly<Record<string, unknown>> | null> {
+  let reply: unknown;
   try {
-    await http.request({ method: "GET", endpoint: BGP_EP.searchPeergroup });
+    reply = await http.request({ method: "GET", endpoint: BGP_EP.getPeergroup });
+  } catch (e) {
+    if (e instanceof OpnsenseError && e.kind === "not-found") return null;
+    throw e;
+  }
+  return guardShape("GET", BGP_EP.getPeergroup, () => child(readObj(reply, "reply"), "peergroup", "reply"));
+}
+
+/** `GET filter/savepoint`: any answer but 404 means the savepoint family exists (a GET saves nothing). */
+export async function hasSavepoint(http: Http): Promise<boolean> {
+  try {
+    await http.request({ method: "GET", endpoint: FILTER_EP.savepoint });
     return true;
   } catch (e) {
     if (e instanceof OpnsenseError && e.kind === "not-found") return false;

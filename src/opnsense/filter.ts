@@ -59,7 +59,7 @@ export async function readRules(http: Http, caps: Capabilities): Promise<Rule[]>
 
 export function ruleBody(spec: RuleSpec, categoryUuid: string, caps: Capabilities): Record<string, string> {
   if (spec.direction === "any" && !caps.ruleDirectionAny) {
-    const msg = `direction "any" needs OPNsense 26.1 or later (this router is ${caps.versionRange}); write an "in" and an "out" rule instead`;
+    const msg = `direction "any" needs OPNsense 26.1 or later (this router's rule template does not offer it); write an "in" and an "out" rule instead`;
     throw new OpnsenseError({ kind: "validation", method: "POST", endpoint: RULE.set, validations: { "rule.direction": [msg] }, detail: `validation failed: rule.direction: ${msg}` });
   }
   const body: Record<string, string> = {

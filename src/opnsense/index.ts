@@ -11,4 +11,5 @@ export type { InterfaceSetting, OfferedInterfaces, PreflightResult } from "./pre
 export { interfaceProblems, routerStateProblems } from "./preflight.ts";
 export type { SnapshotOptions } from "./snapshot.ts";
 export { PRIVILEGES } from "./privileges.ts";
+export { capabilityFields, describeCapabilities } from "./capabilities.ts";
 export type { Privilege } from "./privileges.ts";

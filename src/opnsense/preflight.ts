@@ -11,7 +11,7 @@ import { EP as BGP_EP, isValidAsn, readBgpModel, readGeneral } from "./bgp.ts";
 import type { BgpModel } from "./bgp.ts";
 import { readCategories } from "./category.ts";
 import { EP as ALIAS_EP, PROBE_ALIAS_NAME } from "./alias.ts";
-import { deriveCapabilities, fetchNeighborTemplate, fetchRuleTemplate, hasPeerGroups } from "./capabilities.ts";
+import { deriveCapabilities, fetchNeighborTemplate, fetchRuleTemplate, fetchPeerGroupTemplate, hasSavepoint } from "./capabilities.ts";
 import { describePrivilege, privilegeFor } from "./privileges.ts";
 import { optionKeys } from "./codec.ts";
 
@@ -146,11 +146,12 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
   else noteQuagga(general.error);
 
   // Everything else is independent: ask in parallel, report in a fixed order.
-  const [bgp, neighborTpl, peerGroups, ruleTpl, alias, category, aliasUtil] = await Promise.all([
+  const [bgp, neighborTpl, peerGroups, ruleTpl, savepointTpl, alias, category, aliasUtil] = await Promise.all([
     quaggaUsable && opts.bgpModel !== false ? attempt<BgpModel>(() => readBgpModel(http)) : null,
     quaggaUsable ? attempt(() => fetchNeighborTemplate(http)) : null,
-    quaggaUsable ? attempt(() => hasPeerGroups(http)) : null,
+    quaggaUsable ? attempt(() => fetchPeerGroupTemplate(http)) : null,
     attempt(() => fetchRuleTemplate(http)),
+    attempt(() => hasSavepoint(http)),
     attempt(() => http.request({ method: "GET", endpoint: ALIAS_EP.getAliasUUID, args: [PROBE_ALIAS_NAME] })),
     attempt(() => readCategories(http)),
     attempt(() => http.request({ method: "GET", endpoint: ALIAS_EP.utilAliases, retries: 0 })),
@@ -178,8 +179,9 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
   const interfaces = offeredInterfaces(ruleTpl.ok ? ruleTpl.value : {}, neighborTpl?.ok ? neighborTpl.value : {});
   problems.push(...interfaceProblems(opts.interfaces ?? [], interfaces));
 
+  if (!savepointTpl.ok && ruleTpl.ok) problems.push(savepointTpl.error.kind === "permission" ? permissionSentence(savepointTpl.error) : genericSentence(savepointTpl.error));
   // Without problems quagga answered, so a null `bgp` is one skipped on purpose (opts.bgpModel).
-  if (problems.length > 0 || !general.ok || (bgp !== null && !bgp.ok) || !neighborTpl?.ok || !peerGroups?.ok || !ruleTpl.ok || !category.ok) {
+  if (problems.length > 0 || !general.ok || (bgp !== null && !bgp.ok) || !neighborTpl?.ok || !peerGroups?.ok || !ruleTpl.ok || !savepointTpl.ok || !category.ok) {
     if (problems.length === 0) problems.push(`Capability probe of ${BGP_EP.getNeighbor} did not complete.`);
     throw new PreflightError(problems, warnings);
   }
@@ -187,7 +189,8 @@ export async function runPreflight(http: Http, opts: PreflightOptions): Promise<
   const capabilities = deriveCapabilities({
     ruleTemplate: ruleTpl.value,
     neighborTemplate: neighborTpl.value,
-    peerGroupsEndpoint: peerGroups.value,
+    peerGroupTemplate: peerGroups.value,
+    savepointEndpoint: savepointTpl.value,
     bgpRootFields: bgp?.ok ? bgp.value.rootFields : [],
   });
   if (capabilities.neighborFields.length > 0 && !capabilities.neighborFields.includes("remote_as_mode")) warnings.push("os-frr is older than 1.44: on versions before 1.43 every FRR apply restarts FRR and drops all BGP sessions, so changes are batched into one apply.");

@@ -138,8 +138,9 @@ describe.each(VERSIONS)("agent core against OPNsense %s", (version) => {
     await w.agent?.controller.runNow("resync", { fresh: true });
     expect(writeCalls(w.sim)).toEqual([]);
     expect(actionCalls(w.sim)).toEqual([]);
-    // A resync reads everything again: preflight (its BGP model read is the pass's own) and the pass.
-    expect(calls(w.sim)).toHaveLength(13);
+    // A resync reads everything again: preflight (its BGP model read is the pass's own; its
+    // savepoint probe is a GET that saves nothing) and the pass.
+    expect(calls(w.sim)).toHaveLength(14);
     expect(calls(w.sim).filter((c) => c === "GET /api/quagga/general/get")).toHaveLength(1);
     await w.stopAgent();
     w.sim.control.clearLog();

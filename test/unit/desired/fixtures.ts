@@ -26,16 +26,16 @@ export type Version = "24.1" | "24.7" | "25.1" | "25.7" | "26.1" | "26.7";
 
 /** Capabilities as the probe reports them per release (contract §0, §7.2). */
 export const CAPS: Readonly<Record<Version, Capabilities>> = {
-  "24.1": caps("24.1.x", { ruleStatetype: false, ruleDirectionAny: false, gridRawValues: false, savepoint: true, serverRollback: true, frrRendersDescription: false, peerGroups: false }),
-  "24.7": caps("24.7.x", { ruleStatetype: false, ruleDirectionAny: false, gridRawValues: false, savepoint: true, serverRollback: true, frrRendersDescription: false, peerGroups: true }),
-  "25.1": caps("25.1.x", { ruleStatetype: true, ruleDirectionAny: false, gridRawValues: false, savepoint: true, serverRollback: true, frrRendersDescription: false, peerGroups: true }),
-  "25.7": caps("25.7.x", { ruleStatetype: true, ruleDirectionAny: false, gridRawValues: true, savepoint: true, serverRollback: false, frrRendersDescription: false, peerGroups: true }),
-  "26.1": caps("26.1.x", { ruleStatetype: true, ruleDirectionAny: true, gridRawValues: true, savepoint: true, serverRollback: false, frrRendersDescription: false, peerGroups: true }),
-  "26.7": caps(">=26.7", { ruleStatetype: true, ruleDirectionAny: true, gridRawValues: true, savepoint: false, serverRollback: false, frrRendersDescription: true, peerGroups: true }),
+  "24.1": caps({ ruleStatetype: false, ruleDirectionAny: false, savepoint: true, serverRollback: true, frrRendersDescription: false, peerGroups: false }),
+  "24.7": caps({ ruleStatetype: false, ruleDirectionAny: false, savepoint: true, serverRollback: true, frrRendersDescription: false, peerGroups: true }),
+  "25.1": caps({ ruleStatetype: true, ruleDirectionAny: false, savepoint: true, serverRollback: true, frrRendersDescription: false, peerGroups: true }),
+  "25.7": caps({ ruleStatetype: true, ruleDirectionAny: false, savepoint: true, serverRollback: false, frrRendersDescription: false, peerGroups: true }),
+  "26.1": caps({ ruleStatetype: true, ruleDirectionAny: true, savepoint: true, serverRollback: false, frrRendersDescription: false, peerGroups: true }),
+  "26.7": caps({ ruleStatetype: true, ruleDirectionAny: true, savepoint: false, serverRollback: false, frrRendersDescription: true, peerGroups: true }),
 };
 
-function caps(versionRange: string, flags: Omit<Capabilities, "versionRange" | "neighborFields">): Capabilities {
-  return { versionRange, neighborFields: flags.peerGroups ? NEIGHBOR_FIELDS : NEIGHBOR_FIELDS.filter((f) => f !== "peergroup"), ...flags };
+function caps(flags: Omit<Capabilities, "neighborFields">): Capabilities {
+  return { neighborFields: flags.peerGroups ? NEIGHBOR_FIELDS : NEIGHBOR_FIELDS.filter((f) => f !== "peergroup"), ...flags };
 }
 
 export function node(name: string, internalIp: string | readonly { type: string; address: string }[], annotations: Record<string, string> = {}): NodeView {

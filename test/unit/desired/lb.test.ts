@@ -107,7 +107,7 @@ describe("addresses scope: rule bodies per version", () => {
         {
           kind: "config",
           object: "LB_CLIENT_NETWORKS entry 1",
-          message: 'sloppy state needs OPNsense ≥ 25.1 (this router: 24.7.x); no rule created for this entry ("interface=lan source=lan asymmetric=true")',
+          message: `sloppy state needs OPNsense ≥ 25.1 (this router's rule template has no statetype); no rule created for this entry ("interface=lan source=lan asymmetric=true")`,
         },
       ]);
     } else {

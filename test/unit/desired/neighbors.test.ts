@@ -78,7 +78,7 @@ describe("neighbor of a node", () => {
     const d = desired([node("w", "10.0.0.1")], makeConfig({ BGP_PEER_GROUP: "cilium" }), CAPS["24.1"]);
     expect(d.neighbors[0]?.spec.peerGroup).toBe("");
     expect(d.problems).toEqual([
-      { kind: "config", object: "BGP_PEER_GROUP", message: "peer groups need os-frr ≥ 1.40 (OPNsense ≥ 24.1.7; this router: 24.1.x); neighbors are created without a peer group" },
+      { kind: "config", object: "BGP_PEER_GROUP", message: "peer groups need os-frr ≥ 1.40 (OPNsense ≥ 24.1.7; this router has no quagga/bgp/getPeergroup); neighbors are created without a peer group" },
     ]);
   });
 

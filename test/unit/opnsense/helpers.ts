@@ -35,10 +35,8 @@ export function client(extra: Partial<OpnsenseClientOptions> = {}): OpnsenseClie
 
 export function caps(over: Partial<Capabilities> = {}): Capabilities {
   return {
-    versionRange: "26.1.x",
     ruleStatetype: true,
     ruleDirectionAny: true,
-    gridRawValues: true,
     savepoint: true,
     serverRollback: false,
     neighborFields: [],

@@ -14,8 +14,9 @@ const DEFAULTS: Record<string, Reply> = {
   "/api/quagga/general/get": [200, generalGet()],
   "/api/quagga/bgp/get": [200, bgpGet({ maximumpaths: true })],
   "/api/quagga/bgp/getNeighbor": [200, neighborTemplate(1.52)],
-  "/api/quagga/bgp/searchPeergroup": [200, { total: 0, rowCount: 0, current: 1, rows: [] }],
+  "/api/quagga/bgp/getPeergroup": [200, { peergroup: { enabled: "1", name: "", listenranges: "" } }],
   "/api/firewall/filter/getRule": [200, ruleTemplate("26.1")],
+  "/api/firewall/filter/savepoint": [200, { status: "failed" }],
   "/api/firewall/alias/getAliasUUID/opnsense_bgp_agent_probe": [200, []],
   "/api/firewall/category/searchItem": [200, categorySearch([])],
   "/api/firewall/alias_util/aliases": [200, ["bogons", "sshlockout"]],
@@ -39,7 +40,7 @@ describe("preflight", () => {
   test("a healthy 26.1 router: capabilities, no problems", async () => {
     mockRouter();
     const r = await client().preflight();
-    expect(r.capabilities).toMatchObject({ versionRange: "26.1.x", ruleStatetype: true, ruleDirectionAny: true, frrRendersDescription: true, peerGroups: true });
+    expect(r.capabilities).toMatchObject({ ruleStatetype: true, ruleDirectionAny: true, frrRendersDescription: true, peerGroups: true });
     expect(r.warnings).toEqual([]);
   });
 

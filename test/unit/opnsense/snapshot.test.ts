@@ -66,7 +66,7 @@ describe("readSnapshot", () => {
     mockPass("25.7", {
       tables: { k8s_nodes: [200, { total: 2, rowCount: 2, current: 1, rows: [{ ip: "10.0.20.12" }, { ip: "10.0.20.11", in_block_p: 3 }] }] },
     });
-    const s = await client({ capabilities: caps({ versionRange: "25.7.x", ruleDirectionAny: false }) }).readSnapshot({ aliasNames: ["k8s_nodes", "missing_alias"] });
+    const s = await client({ capabilities: caps({ ruleDirectionAny: false }) }).readSnapshot({ aliasNames: ["k8s_nodes", "missing_alias"] });
     expect(nock.pendingMocks()).toEqual([]);
 
     expect(s.frr).toEqual({ enabled: true, manualConfig: false });
@@ -145,7 +145,7 @@ describe("readSnapshot", () => {
       running: [200, { response: [] }],
       tables: { k8s_nodes: [403, { status: 403, message: "Forbidden" }] },
     });
-    const s = await client({ capabilities: caps({ versionRange: "24.1-24.7", ruleStatetype: false, ruleDirectionAny: false }) }).readSnapshot({ aliasNames: ["k8s_nodes"] });
+    const s = await client({ capabilities: caps({ ruleStatetype: false, ruleDirectionAny: false }) }).readSnapshot({ aliasNames: ["k8s_nodes"] });
     expect(s.rules.map((r) => r.statetype)).toEqual([null, null]);
     expect(s.frrRunning).toBeNull();
     expect(s.aliasTablesRunning).toBeNull();
