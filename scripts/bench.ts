@@ -40,8 +40,8 @@ function split(sim: Simulator): { reads: number; writes: number; actions: number
 }
 
 async function apiCalls(): Promise<void> {
-  console.log("\nOPNsense API calls (simulator 26.1, real agent, real HTTP)");
-  const w = await startWorld({ version: "26.1", agent: false });
+  console.log("\nOPNsense API calls (simulator 26.1.11, real agent, real HTTP)");
+  const w = await startWorld({ version: "26.1.11", agent: false });
   w.addWorker("worker-1", "10.0.20.11");
   w.addWorker("worker-2", "10.0.20.12");
   await w.startAgent();
@@ -83,7 +83,7 @@ function nodes(n: number): NodeView[] {
 /** Median time of one full pure pass (desired + plan, no I/O) for `n` nodes, and its operation count when steady. */
 function pureMiddle(n: number): { ms: number; ops: number } {
   const config = configFrom(baseEnv({ url: "http://127.0.0.1:1" } as never));
-  const caps = CAPS["26.1"];
+  const caps = CAPS["26.1.11"];
   const view: ClusterView = { nodes: nodes(n), services: [] };
   const noFacts = { ownedNeighbors: new Map(), inGrace: new Set<string>(), clusterClaim: null };
   const desired = computeDesired(view, config, caps, noFacts);
@@ -145,7 +145,7 @@ function procStatus(pid: number | undefined, field: "VmRSS" | "VmHWM"): number {
  * The image's settings are passed the way the Dockerfile sets them (NODE_OPTIONS, MALLOC_ARENA_MAX).
  */
 async function agentRun(n: number, port: number): Promise<Figures> {
-  const sim = await startOpnsenseSimulator({ version: "26.1", authFailDelayMs: 0 });
+  const sim = await startOpnsenseSimulator({ version: "26.1.11", authFailDelayMs: 0 });
   const kube = await startKubeFake({});
   const all = nodes(n);
   for (const node of all.slice(0, 3)) kube.control.createNode({ name: node.name, labels: node.labels, addresses: [...node.addresses] }, { silent: true });

@@ -29,7 +29,7 @@ describe("the CLI against the fakes", () => {
   const worker = (name: string, ip: string) => kube.control.createNode({ name, labels: { "homelab/role": "worker" }, addresses: [{ type: "InternalIP", address: ip }] });
 
   beforeEach(async () => {
-    sim = await startOpnsenseSimulator({ version: "26.1", authFailDelayMs: 0 });
+    sim = await startOpnsenseSimulator({ version: "26.1.11", authFailDelayMs: 0 });
     kube = await startKubeFake({});
     worker("worker-1", "10.0.20.11");
     worker("worker-2", "10.0.20.12");

@@ -5,13 +5,13 @@ import { addItem, delItem, getItem, grid, gridParams, setItem } from "./crud.ts"
 import type { FieldDef, Validations } from "./model.ts";
 import { gridRow } from "./model.ts";
 import type { SimState } from "./state.ts";
-import { rawGrid } from "./versions.ts";
 
 export function categoryDefs(): FieldDef[] {
   return [
     // mask /[^,]+/ is unanchored: it only rejects empty or all-comma names (§6)
     { name: "name", kind: "text", required: true, mask: /[^,]+/, message: "A name is required and may not only consist of commas." },
-    { name: "auto", kind: "bool", default: "0" },
+    // a BooleanField without <Default> starts "" until 25.1.4 (core 7365ed5f5e, §11)
+    { name: "auto", kind: "bool", default: (sim) => (sim.features.booleanDefaultZero ? "0" : "") },
     { name: "color", kind: "text", mask: /^([0-9a-fA-F]{6})?$/, message: "Invalid color code (6 hexadecimal digits)." },
   ];
 }
@@ -48,7 +48,7 @@ export const categories: Collection = {
 
 function search(req: ApiRequest, sim: SimState): Reply {
   const rows: Array<Record<string, unknown>> = [];
-  for (const [uuid, c] of sim.config.categories) rows.push(gridRow(categoryDefs(), uuid, c, sim, rawGrid(sim.version)));
+  for (const [uuid, c] of sim.config.categories) rows.push(gridRow(categoryDefs(), uuid, c, sim, sim.features.rawGrid));
   const g = grid(rows, gridParams(req, false), "name");
   if (req.params[0] === "1") {
     (g["rows"] as Array<Record<string, unknown>>).unshift({ uuid: "", name: "(No Category)", color: "", auto: "0" });

@@ -5,7 +5,6 @@ import { newUuid } from "./state.ts";
 import type { FieldDef, Validations } from "./model.ts";
 import { applyPost, encodeItem, LeafError, templateItem, validateItem, gridRow } from "./model.ts";
 import { UUID_V4 } from "./net.ts";
-import { batchSupported } from "./versions.ts";
 
 export interface Collection {
   /** wrapper key in bodies and validation keys, e.g. "neighbor" */
@@ -25,8 +24,8 @@ export interface Collection {
 }
 
 export function leafFailure(err: LeafError, sim: SimState): Reply {
-  // 26.7 raises a descriptive Exception; older releases hit a PHP error. Both are generic 500s.
-  if (sim.isAtLeast("26.7")) return { status: 500, json: { errorMessage: err.message } };
+  // 26.1.11/26.7 raise a descriptive Exception; older releases hit a PHP error. Both are 500s.
+  if (sim.features.arrayLeaf === "refused") return { status: 500, json: { errorMessage: err.message } };
   return UNEXPECTED;
 }
 
@@ -111,7 +110,7 @@ export function setItem(c: Collection, req: ApiRequest, sim: SimState): Reply {
 
 export function delItem(c: Collection, req: ApiRequest, sim: SimState): Reply {
   const arg = req.params[0] ?? "";
-  const ids = batchSupported(sim.version) ? arg.split(",") : [arg];
+  const ids = sim.features.batchDelete ? arg.split(",") : [arg];
   const items = c.items(sim);
   if (c.safeDelete?.(sim)) {
     for (const id of ids) {
@@ -141,7 +140,7 @@ export function delItem(c: Collection, req: ApiRequest, sim: SimState): Reply {
 export function toggleItem(c: Collection, req: ApiRequest, sim: SimState): Reply {
   const arg = req.params[0] ?? "";
   const explicit = c.toggleAlwaysFlips ? undefined : req.params[1];
-  const batch = batchSupported(sim.version) && arg.includes(",");
+  const batch = sim.features.batchDelete && arg.includes(",");
   if (batch && explicit !== "0" && explicit !== "1") return ok({ result: "failed" });
   const ids = batch ? arg.split(",") : [arg];
   const items = c.items(sim);

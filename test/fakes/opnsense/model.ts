@@ -57,11 +57,13 @@ export class LeafError extends Error {
   }
 }
 
-export function leafToString(field: string, v: unknown): string {
+export function leafToString(field: string, v: unknown, sim: SimState): string {
   if (v === null || v === undefined) return "";
   if (typeof v === "string") return v;
   if (typeof v === "number") return String(v);
   if (typeof v === "boolean") return v ? "1" : "";
+  // 25.1–26.1.10 cast the PHP array to a string in BaseField::setValue() (core 416b6ee144, §11)
+  if (sim.features.arrayLeaf === "saved") return "Array";
   throw new LeafError(field);
 }
 
@@ -81,7 +83,7 @@ export function applyPost(defs: FieldDef[], target: Fields, post: Record<string,
   for (const d of defs) {
     if (d.volatile) continue;
     if (!Object.prototype.hasOwnProperty.call(post, d.name)) continue;
-    let v = leafToString(d.name, post[d.name]);
+    let v = leafToString(d.name, post[d.name], sim);
     if (d.transform) v = d.transform(v, sim);
     target[d.name] = v;
   }
@@ -145,7 +147,7 @@ function fieldMessages(d: FieldDef, v: string, item: Fields, sim: SimState): str
       break;
     }
     case "description":
-      if (Buffer.byteLength(v, "utf8") > 255 || /[\r\n]/.test(v) || (sim.isAtLeast("26.7") && /[\0\v\f]/.test(v))) {
+      if (Buffer.byteLength(v, "utf8") > 255 || /[\r\n]/.test(v) || (sim.features.descriptionControlChars && /[\0\v\f]/.test(v))) {
         msgs.push(d.message ?? "Description should be a string between 1 and 255 characters.");
       }
       break;
