@@ -83,7 +83,7 @@ function nodes(n: number): NodeView[] {
 /** Median time of one full pure pass (desired + plan, no I/O) for `n` nodes, and its operation count when steady. */
 function pureMiddle(n: number): { ms: number; ops: number } {
   const config = configFrom(baseEnv({ url: "http://127.0.0.1:1" } as never));
-  const caps = CAPS["26.1.11"];
+  const caps = CAPS["26.1"];
   const view: ClusterView = { nodes: nodes(n), services: [] };
   const noFacts = { ownedNeighbors: new Map(), inGrace: new Set<string>(), clusterClaim: null };
   const desired = computeDesired(view, config, caps, noFacts);
