@@ -224,7 +224,7 @@ function getAliasItem(req: ApiRequest, sim: SimState): Reply {
   if (!item) {
     // before 26.1.11: array_keys(null) → 500; then a blank alias (§5.2, §11)
     if (!sim.features.blankAliasGetItem) return UNEXPECTED;
-    return ok({ alias: { content: contentMap(sim, undefined, true) } });
+    return ok({ alias: encodeAlias(sim, templateItem(aliasDefs(sim), sim), true) });
   }
   return ok({ alias: encodeAlias(sim, item, true) });
 }
