@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { control, eachRow, flatten, simulatorOnly, useTarget } from "./target.ts";
-import { at, keysOf, rowsOf } from "./test-client.ts";
+import { at, keysOf, message, rowsOf } from "./test-client.ts";
 
 const t = await useTarget();
 const pf = simulatorOnly(t, "pf tables and configd are stubbed on the real target");
@@ -16,11 +16,6 @@ const seedCategory = async (fields: Record<string, unknown>): Promise<string> =>
 const seedRule = async (fields: Record<string, unknown>): Promise<string> =>
   uuidOf(await t.call("POST", "/api/firewall/filter/addRule", { body: { rule: fields } }));
 const savedAlias = async (uuid: string) => flatten(at((await t.call("GET", `/api/firewall/alias/getItem/${uuid}`)).json, "alias"), { content: "\n" });
-/** one validation message, whether sent as a string or a one-element array (§1.5) */
-const message = (r: { json: unknown }, key: string): unknown => {
-  const m = at(r.json, "validations", key);
-  return Array.isArray(m) && m.length === 1 ? m[0] : m;
-};
 const host = { name: "k8s_nodes", type: "host", content: "10.0.20.11\n10.0.20.12" };
 
 describe("§5.5 alias names", () => {

@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { control, eachRow, flatten, simulatorOnly, useTarget } from "./target.ts";
-import { at, keysOf, rowsOf } from "./test-client.ts";
+import { at, keysOf, message, rowsOf } from "./test-client.ts";
 
 const t = await useTarget();
 const frr = simulatorOnly(t, "FRR and configd are stubbed on the real target");
-/** one validation message, whether sent as a string or a one-element array (§1.5) */
-const message = (r: { json: unknown }, key: string): unknown => {
-  const m = at(r.json, "validations", key);
-  return Array.isArray(m) && m.length === 1 ? m[0] : m;
-};
 const savedNeighbor = async (uuid: string) => flatten(at((await t.call("GET", `/api/quagga/bgp/getNeighbor/${uuid}`)).json, "neighbor"));
 const neighborCount = async () => rowsOf(await t.call("GET", "/api/quagga/bgp/searchNeighbor")).length;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { featuresOf } from "./index.ts";
 import { control, eachRow, flatten, rowsWhere, simulatorOnly, useTarget } from "./target.ts";
-import { at, keysOf, rowsOf } from "./test-client.ts";
+import { at, keysOf, message, rowsOf } from "./test-client.ts";
 import { waitFor } from "../../helpers/wait.ts";
 
 const t = await useTarget();
@@ -21,11 +21,6 @@ const addCategory = async (fields: Record<string, unknown>): Promise<string> => 
 };
 const base = { interface: "lan", protocol: "TCP", destination_port: "443", description: "agent rule" };
 const failedKeys = (r: { json: unknown }) => keysOf(at(r.json, "validations")).sort();
-/** one validation message, whether OPNsense sent it as a string or a one-element array (§1.5) */
-const message = (r: { json: unknown }, key: string): unknown => {
-  const m = at(r.json, "validations", key);
-  return Array.isArray(m) && m.length === 1 ? m[0] : m;
-};
 
 describe("§7 probe table / §4.3 rule template per version", () => {
   eachRow(t.rows)("%s", async (v) => {

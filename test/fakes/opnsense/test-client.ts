@@ -76,3 +76,15 @@ export function rowsOf(r: CallResult): Array<Record<string, unknown>> {
 export async function start(opts: SimulatorOptions = {}): Promise<Simulator> {
   return startOpnsenseSimulator({ authFailDelayMs: 0, ...opts });
 }
+
+/** the validations map with one-message arrays unwrapped: OPNsense sends a field's messages as a string or an array (§1.5) */
+export function validationsOf(r: { json: unknown }): Record<string, unknown> | undefined {
+  const v = at(r.json, "validations");
+  if (v === null || typeof v !== "object") return undefined;
+  return Object.fromEntries(Object.entries(v).map(([k, m]) => [k, Array.isArray(m) && m.length === 1 ? (m[0] as unknown) : m]));
+}
+
+/** one field's validation message (see validationsOf) */
+export function message(r: { json: unknown }, key: string): unknown {
+  return validationsOf(r)?.[key];
+}
