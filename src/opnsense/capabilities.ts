@@ -6,9 +6,9 @@
  * | evidence                                         | means                         |
  * |--------------------------------------------------|-------------------------------|
  * | filter/getRule has `statetype`                   | OPNsense ≥ 25.1               |
- * | filter/getRule has `sort_order`                  | ≥ 25.7 (grids carry raw values)|
+ * | filter/getRule has `sort_order`                  | ≥ 25.1.5 (core c2e168686f; grids carry raw values only from 25.7, which the template cannot tell) |
  * | filter/getRule `direction` offers `any`          | ≥ 26.1                        |
- * | filter/getRule has `tcpflags_any`                | ≥ 26.7 (no savepoint; apply skips aliases) |
+ * | filter/getRule has `tcpflags_any`                | ≥ 26.1.2 (core aaae8368d2); 26.7 has the same template |
  * | quagga/bgp/getNeighbor field names               | neighborFields                |
  * | quagga/bgp/searchPeergroup answers (not 404)     | peer groups (os-frr ≥ 1.40)   |
  * | quagga/bgp/get root has `maximumpaths`, or the neighbor template has `bfd_strict` | os-frr ≥ 1.52: description rendered into frr.conf |
@@ -42,14 +42,17 @@ export function deriveCapabilities(ev: CapabilityEvidence): Capabilities {
   const directionAny = optionKeys(rule.direction).includes("any");
   const tcpflagsAny = "tcpflags_any" in rule;
   const neighborFields = fieldNames(ev.neighborTemplate).sort();
-  const versionRange = tcpflagsAny ? ">=26.7" : directionAny ? "26.1.x" : sortOrder ? "25.7.x" : statetype ? "25.1.x" : "24.1-24.7";
+  // point releases, checked against OPNsense's own code (contract §11): fields arrive in cherry-picks
+  const versionRange = tcpflagsAny ? ">=26.1.2" : directionAny ? "26.1.0-26.1.1" : sortOrder ? "25.1.5-25.7.x" : statetype ? "25.1.0-25.1.4" : "24.1-24.7";
   return {
     versionRange,
     ruleStatetype: statetype,
     ruleDirectionAny: directionAny,
     gridRawValues: sortOrder,
+    // savepoint is gone only in 26.7, whose template equals 26.1.2+; there it was useless anyway
+    // (rounded revision, §4.6), and exact rollback is certain only before sort_order (≤25.1.4)
     savepoint: !tcpflagsAny,
-    serverRollback: !tcpflagsAny && !sortOrder,
+    serverRollback: !sortOrder,
     neighborFields,
     frrRendersDescription: rendersDescription(ev.bgpRootFields, neighborFields),
     peerGroups: ev.peerGroupsEndpoint,

@@ -58,7 +58,7 @@ describe("the CLI against the fakes", () => {
   it("check: passes on a usable router and cluster (exit 0), names a missing privilege and exits 1, as text and as JSON", async () => {
     const good = await cli(["check"], env);
     expect(good.code).toBe(0);
-    expect(good.stdout).toMatch(/^ok +opnsense +http:\/\/127\.0\.0\.1:\d+ answers; credentials accepted \(OPNsense 26\.1/m);
+    expect(good.stdout).toMatch(/^ok +opnsense +http:\/\/127\.0\.0\.1:\d+ answers; credentials accepted \(OPNsense >=26\.1\.2\)/m);
     expect(good.stdout).toMatch(/^ok +interfaces +FIREWALL_INTERFACE=lan, BGP_UPDATE_SOURCE=lan$/m);
     expect(good.stdout).toMatch(/^ok +kubernetes +2 nodes match NODE_SELECTOR=homelab\/role=worker$/m);
     expect(good.stdout).toMatch(/^ok +cilium +0 pool\(s\) used as LB prefixes; 0 BGP config\(s\) cross-checked$/m);

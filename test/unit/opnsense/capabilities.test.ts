@@ -48,19 +48,19 @@ describe("capability probe from templates (contract §7)", () => {
 
   test("25.1 (os-frr 1.42): statetype, labels in grids", async () => {
     mockProbe("25.1", 1.42);
-    expect(await probe()).toMatchObject({ versionRange: "25.1.x", ruleStatetype: true, ruleDirectionAny: false, gridRawValues: false, savepoint: true, peerGroups: true });
+    expect(await probe()).toMatchObject({ versionRange: "25.1.0-25.1.4", ruleStatetype: true, ruleDirectionAny: false, gridRawValues: false, savepoint: true, peerGroups: true });
   });
 
   test("25.7 (os-frr 1.45): sort_order → raw grid values", async () => {
     mockProbe("25.7", 1.45);
     const caps = await probe();
-    expect(caps).toMatchObject({ versionRange: "25.7.x", ruleStatetype: true, ruleDirectionAny: false, gridRawValues: true, savepoint: true, serverRollback: false });
+    expect(caps).toMatchObject({ versionRange: "25.1.5-25.7.x", ruleStatetype: true, ruleDirectionAny: false, gridRawValues: true, savepoint: true, serverRollback: false });
     expect(caps.neighborFields).toContain("remote_as_mode");
   });
 
   test("26.1 (os-frr 1.50): direction any", async () => {
     mockProbe("26.1", 1.5);
-    expect(await probe()).toMatchObject({ versionRange: "26.1.x", ruleDirectionAny: true, savepoint: true, frrRendersDescription: false });
+    expect(await probe()).toMatchObject({ versionRange: "26.1.0-26.1.1", ruleDirectionAny: true, savepoint: true, frrRendersDescription: false });
   });
 
   test("26.1.8 (os-frr 1.52): maximumpaths in the BGP root → description rendered", async () => {
@@ -74,7 +74,7 @@ describe("capability probe from templates (contract §7)", () => {
   test("26.7 (os-frr 1.53): tcpflags_any → no savepoint, apply skips aliases; %field keys ignored", async () => {
     mockProbe("26.7", 1.53);
     const caps = await probe();
-    expect(caps).toMatchObject({ versionRange: ">=26.7", ruleDirectionAny: true, savepoint: false, serverRollback: false, frrRendersDescription: true });
+    expect(caps).toMatchObject({ versionRange: ">=26.1.2", ruleDirectionAny: true, savepoint: false, serverRollback: false, frrRendersDescription: true });
     expect(caps.neighborFields).toContain("bfd_strict");
     expect(caps.neighborFields.some((f) => f.startsWith("%"))).toBe(false);
   });

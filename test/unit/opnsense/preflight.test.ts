@@ -38,7 +38,7 @@ describe("preflight", () => {
   test("a healthy 26.1 router: capabilities, no problems", async () => {
     mockRouter();
     const r = await client().preflight();
-    expect(r.capabilities).toMatchObject({ versionRange: "26.1.x", ruleStatetype: true, ruleDirectionAny: true, frrRendersDescription: true, peerGroups: true });
+    expect(r.capabilities).toMatchObject({ versionRange: "26.1.0-26.1.1", ruleStatetype: true, ruleDirectionAny: true, frrRendersDescription: true, peerGroups: true });
     expect(r.warnings).toEqual([]);
   });
 
