@@ -170,7 +170,8 @@ export function ruleDefs(sim: SimState): FieldDef[] {
       text("tcpflags1"), text("tcpflags2"), text("sched"), text("shaper1"), text("shaper2"),
     );
   }
-  if (f.icmp6type) defs.push(int("udp-first", 1), int("udp-multiple", 1), int("udp-single", 1), text("divert-to"));
+  if (f.icmp6type) defs.push(int("udp-first", 1), int("udp-multiple", 1), int("udp-single", 1));
+  if (f.divertTo) defs.push(text("divert-to"));
   if (f.tcpflagsAny) defs.push(bool("tcpflags_any", "0", false));
   defs.push({ name: "categories", kind: "relation", multi: true, options: categoryOptions, message: "Related category not found." });
   defs.push({ name: "description", kind: "description" });

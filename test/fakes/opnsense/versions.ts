@@ -28,9 +28,10 @@ export interface Features {
   searchRule: "basic" | "action" | "floating" | "all";
   /** "floating" with `interface=<if>`: 25.1.x also lists floating rules, 25.7.x only rules on exactly that interface */
   searchRuleFloatingWithInterface: boolean;
-  /** 25.7: rule icmptype; 26.1: icmp6type and the udp state timers, divert-to */
+  /** rule icmptype (in 25.1.12); icmp6type and the udp state timers (in 25.7.11); divert-to (26.1) */
   icmptype: boolean;
   icmp6type: boolean;
+  divertTo: boolean;
   /** 26.1: direction `any`, protocol upper-cased on save */
   directionAny: boolean;
   /** 26.1.2: rule field tcpflags_any */
@@ -71,6 +72,7 @@ const BASE: Features = {
   searchRuleFloatingWithInterface: false,
   icmptype: false,
   icmp6type: false,
+  divertTo: false,
   directionAny: false,
   tcpflagsAny: false,
   batchDelete: false,
@@ -97,6 +99,7 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     sortOrder: true,
     searchRule: "floating",
     searchRuleFloatingWithInterface: true,
+    icmptype: true,
     booleanDefaultZero: true,
     arrayLeaf: "saved",
     aliasAuth: true,
@@ -110,6 +113,7 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     rawGrid: true,
     searchRule: "floating",
     icmptype: true,
+    icmp6type: true,
     booleanDefaultZero: true,
     arrayLeaf: "saved",
     aliasAuth: true,
@@ -126,6 +130,7 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     searchRule: "all",
     icmptype: true,
     icmp6type: true,
+    divertTo: true,
     directionAny: true,
     tcpflagsAny: true,
     batchDelete: true,
@@ -148,6 +153,7 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     searchRule: "all",
     icmptype: true,
     icmp6type: true,
+    divertTo: true,
     directionAny: true,
     tcpflagsAny: true,
     batchDelete: true,
