@@ -61,7 +61,8 @@ function aliasTypes(sim: SimState): Record<string, string> {
 
 function validateName(v: string): string[] {
   const msgs: string[] = [];
-  if (PF_KEYWORDS.has(v)) msgs.push(`The name cannot be the internally reserved keyword "${v}".`);
+  // the real message keeps its "%s" unformatted (every checked release)
+  if (PF_KEYWORDS.has(v)) msgs.push('The name cannot be the internally reserved keyword "%s".');
   if (!/^([a-zA-Z]|([_a-zA-Z][a-zA-Z0-9][_a-zA-Z0-9]{0,29}))$/.test(v)) {
     msgs.push(
       "The name must start with a letter or single underscore, be less than 32 characters and only consist of alphanumeric characters or underscores.",
@@ -200,7 +201,6 @@ function contentMap(sim: SimState, item: Fields | undefined, includeOthers: bool
     for (const b of builtinAliases()) descr.set(b.name, b.description);
     for (const a of sim.config.aliases.values()) descr.set(a["name"] ?? "", a["description"] ?? "");
     for (const [name, d] of descr) {
-      if (item && name === item["name"]) continue;
       if (name in out) continue;
       out[name] = { value: name, selected: 0, description: d };
     }
@@ -224,7 +224,7 @@ function getAliasItem(req: ApiRequest, sim: SimState): Reply {
   if (!item) {
     // before 26.1.11: array_keys(null) → 500; then a blank alias (§5.2, §11)
     if (!sim.features.blankAliasGetItem) return UNEXPECTED;
-    return ok({ alias: encodeAlias(sim, templateItem(aliasDefs(sim), sim), true) });
+    return ok({ alias: { content: contentMap(sim, undefined, true) } });
   }
   return ok({ alias: encodeAlias(sim, item, true) });
 }

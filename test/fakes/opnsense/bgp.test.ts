@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { control, eachRow, flatten, simulatorOnly, useTarget } from "./target.ts";
+import { control, eachRow, flatten, optionMessage, simulatorOnly, useTarget } from "./target.ts";
 import { at, keysOf, message, rowsOf } from "./test-client.ts";
 
 const t = await useTarget();
@@ -76,8 +76,8 @@ describe("§3.3 neighbor validation", () => {
     ["remoteas 0", { remoteas: "0" }, "neighbor.remoteas", undefined],
     ["remoteas too big", { remoteas: "4294967296" }, "neighbor.remoteas", undefined],
     ["remoteas text", { remoteas: "abc" }, "neighbor.remoteas", undefined],
-    ["updatesource", { updatesource: "opt9" }, "neighbor.updatesource", "Option not in list."],
-    ["linklocalinterface", { linklocalinterface: "em0" }, "neighbor.linklocalinterface", "Option not in list."],
+    ["updatesource", { updatesource: "opt9" }, "neighbor.updatesource", optionMessage(t)],
+    ["linklocalinterface", { linklocalinterface: "em0" }, "neighbor.linklocalinterface", optionMessage(t)],
     ["boolean", { multihop: "2" }, "neighbor.multihop", "Value should be a boolean (0,1)."],
     ["keepalive", { keepalive: "1001" }, "neighbor.keepalive", undefined],
     ["holddown", { holddown: "2" }, "neighbor.holddown", undefined],

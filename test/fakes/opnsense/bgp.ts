@@ -1,9 +1,11 @@
 import type { ApiRequest, Endpoint, Reply } from "./api-types.ts";
-import { ok, userError } from "./api-types.ts";
+import { ok } from "./api-types.ts";
 import type { Collection } from "./crud.ts";
 import {
   addItem,
   delItem,
+  describeItem,
+  inUse,
   encodeCollection,
   getItem,
   leafFailure,
@@ -271,11 +273,8 @@ export const peergroups: Collection = {
   beforeDelete: (uuid, item, sim) => {
     if (!sim.frrAtLeast(53)) return null;
     const users = [...sim.config.neighbors.entries()].filter(([, n]) => n["peergroup"] === uuid);
-    if (users.length === 0) return null;
-    return userError(
-      `Item peergroups.peergroup {${item["name"] ?? uuid}} in use by: ${users.map(([u]) => `neighbors.neighbor {${u}}`).join(", ")}`,
-      "Item in use",
-    );
+    const usages = users.map(([u, n]) => ({ module: "bgp", description: describeItem(n), reference: `bgp.neighbors.neighbor.${u}` }));
+    return inUse(sim, "peergroups.peergroup", uuid, item, usages);
   },
 };
 

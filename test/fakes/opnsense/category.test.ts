@@ -43,10 +43,14 @@ describe("§6 categories", () => {
     const rule = uuidOf(await t.call("POST", "/api/firewall/filter/addRule", { body: { rule: { interface: "lan", categories: uuid } } }));
     const r = await t.call("POST", `/api/firewall/category/delItem/${uuid}`);
     expect(r.status).toBe(500);
-    expect(String(at(r.json, "errorMessage"))).toContain(" in use");
+    // safe delete: one "module - description {reference}" line per referrer; 26.1.3 names the item in the title
+    expect(r.json).toEqual({
+      errorMessage: `Filter -  {Filter.rules.rule.${rule}}\n`,
+      errorTitle: t.features.inUseTitleNamesItem ? "Item categories.category {agent} in use by:" : "Item in use by",
+    });
     await t.call("POST", `/api/firewall/filter/delRule/${rule}`);
     const a = uuidOf(await t.call("POST", "/api/firewall/alias/addItem", { body: { alias: { name: "x1", type: "host", categories: uuid } } }));
-    expect((await t.call("POST", `/api/firewall/category/delItem/${uuid}`)).status).toBe(500);
+    expect(at((await t.call("POST", `/api/firewall/category/delItem/${uuid}`)).json, "errorMessage")).toBe(`Alias - x1 {Alias.aliases.alias.${a}}\n`);
     await t.call("POST", `/api/firewall/alias/delItem/${a}`);
     expect((await t.call("POST", `/api/firewall/category/delItem/${uuid}`)).json).toEqual({ result: "deleted" });
   });

@@ -1,7 +1,7 @@
 import type { ApiRequest, Endpoint, Reply } from "./api-types.ts";
 import { ok, userError } from "./api-types.ts";
-import type { Collection } from "./crud.ts";
-import { addItem, delItem, getItem, grid, gridParams, setItem } from "./crud.ts";
+import type { Collection, Usage } from "./crud.ts";
+import { addItem, delItem, describeItem, getItem, grid, gridParams, inUse, setItem } from "./crud.ts";
 import type { FieldDef, Validations } from "./model.ts";
 import { gridRow } from "./model.ts";
 import type { SimState } from "./state.ts";
@@ -38,11 +38,14 @@ export const categories: Collection = {
       return userError("Cannot delete a category which is still in use.", "Category in use");
     }
     // safe delete: MVC items referencing the uuid (§6)
-    const users: string[] = [];
-    for (const [u, r] of sim.config.rules) if ((r["categories"] ?? "").split(",").includes(uuid)) users.push(`Filter.rules.rule {${u}}`);
-    for (const [u, a] of sim.config.aliases) if ((a["categories"] ?? "").split(",").includes(uuid)) users.push(`Alias.aliases.alias {${u}}`);
-    if (users.length) return userError(`Item categories.category {${name}} in use by: ${users.join(", ")}`, "Item in use");
-    return null;
+    const usages: Usage[] = [];
+    for (const [u, r] of sim.config.rules) {
+      if ((r["categories"] ?? "").split(",").includes(uuid)) usages.push({ module: "Filter", description: describeItem(r), reference: `Filter.rules.rule.${u}` });
+    }
+    for (const [u, a] of sim.config.aliases) {
+      if ((a["categories"] ?? "").split(",").includes(uuid)) usages.push({ module: "Alias", description: describeItem(a), reference: `Alias.aliases.alias.${u}` });
+    }
+    return inUse(sim, "categories.category", uuid, item, usages);
   },
 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { featuresOf } from "./index.ts";
-import { control, eachRow, flatten, rowsWhere, simulatorOnly, useTarget } from "./target.ts";
+import { control, eachRow, flatten, optionMessage, rowsWhere, simulatorOnly, useTarget } from "./target.ts";
 import { at, keysOf, message, rowsOf } from "./test-client.ts";
 import { waitFor } from "../../helpers/wait.ts";
 
@@ -34,7 +34,8 @@ describe("§7 probe table / §4.3 rule template per version", () => {
     expect(keysOf(at(tpl, "ipprotocol")).includes("inet46")).toBe(f.statetype);
     expect(keysOf(tpl).includes("icmptype")).toBe(f.icmptype);
     expect(keysOf(tpl).includes("icmp6type")).toBe(f.icmp6type);
-    expect(at(tpl, "sequence")).toBe(f.sortOrder ? "100" : "1");
+    // FilterSequenceField: max(1, every sequence) + 100
+    expect(at(tpl, "sequence")).toBe(f.sortOrder ? "101" : "1");
     const sp = await t.call("POST", "/api/firewall/filter/savepoint");
     expect(sp.status).toBe(f.savepoint === "removed" ? 404 : 200);
   });
@@ -87,8 +88,8 @@ describe("§4.3 rule validation", () => {
     ["family mismatch", { destination_net: "2001:db8::1" }, ["rule.destination_net"], "Destination address type should match selected TCP/IP protocol version."],
     ["unknown alias", { destination_net: "nosuch" }, ["rule.destination_net"], "nosuch is not a valid source IP address or alias."],
     ["two literals", { destination_net: "10.0.0.1,10.0.0.2" }, ["rule.destination_net"], undefined],
-    ["interface", { interface: "opt9" }, ["rule.interface"], "Option not in list."],
-    ["action", { action: "allow" }, ["rule.action"], "Option not in list."],
+    ["interface", { interface: "opt9" }, ["rule.interface"], optionMessage(t, "opt9")],
+    ["action", { action: "allow" }, ["rule.action"], optionMessage(t)],
     ["category must be a uuid", { categories: "opnsense-bgp-agent" }, ["rule.categories"], undefined],
     ["description > 255 bytes", { description: "é".repeat(128) }, ["rule.description"], undefined],
     ["description multi-line", { description: "a\nb" }, ["rule.description"], undefined],
@@ -99,7 +100,7 @@ describe("§4.3 rule validation", () => {
           ["inet46 rejects literals", { ipprotocol: "inet46", source_net: "10.0.0.1" }, ["rule.source_net"], "Source address type should match selected TCP/IP protocol version."],
           ["any combined", { source_net: "any,lan" }, ["rule.source_net"], "Any can not be combined with other aliases"],
           ["invert multi", { source_net: "lan,wan", source_not: "1" }, ["rule.source_not"], undefined],
-          ["statetype option", { statetype: "loose" }, ["rule.statetype"], "Option not in list."],
+          ["statetype option", { statetype: "loose" }, ["rule.statetype"], optionMessage(t)],
         ] as const)
       : []),
   ] as Array<readonly [string, Record<string, string>, readonly string[], string | undefined]>)("%s", async (_n, patch, keys, msg) => {
@@ -137,19 +138,21 @@ describe("§4.3 rule validation", () => {
     await t.use(v);
     await addRule(base);
     const r = await addRule(base);
-    expect((await savedRule(String(at(r.json, "uuid"))))["sequence"]).toBe("200");
-    expect(at((await t.call("GET", "/api/firewall/filter/getRule")).json, "rule", "sequence")).toBe("300");
+    expect((await savedRule(String(at(r.json, "uuid"))))["sequence"]).toBe("201");
+    expect(at((await t.call("GET", "/api/firewall/filter/getRule")).json, "rule", "sequence")).toBe("301");
   });
 });
 
 describe("§4.2 searchRule", () => {
   const search = (query = "", body?: Record<string, unknown>) =>
     body ? t.call("POST", `/api/firewall/filter/searchRule${query}`, { body }) : t.call("GET", `/api/firewall/filter/searchRule${query}`);
+  /** MVC rows only: from 26.1.1 legacy and automatic rules are always listed (`legacy: true`) */
+  const mvcRows = async (query = "", body?: Record<string, unknown>) => rowsOf(await search(query, body)).filter((r) => r["legacy"] !== true);
 
   eachRow(t.rows)("row fields per version (%s)", async (v) => {
     await t.use(v);
     await addRule(base);
-    const row = rowsOf(await search("?interface=lan"))[0] ?? {};
+    const row = (await mvcRows("?interface=lan"))[0] ?? {};
     const mode = t.features.searchRule;
     if (mode === "basic") expect(keysOf(row).sort()).toEqual(["description", "enabled", "sequence", "uuid"]);
     else if (mode === "action") {
@@ -160,7 +163,7 @@ describe("§4.2 searchRule", () => {
       expect(row["action"]).toBe(t.features.rawGrid ? "pass" : "Pass");
       expect(row["%action"]).toBe(t.features.rawGrid ? "Pass" : undefined);
       expect(row["interface"]).toBe(t.features.rawGrid ? "lan" : "LAN");
-      expect(row["sort_order"]).toBe("400000.0000100");
+      expect(row["sort_order"]).toBe("400000.0000101");
     }
   });
 
@@ -171,7 +174,7 @@ describe("§4.2 searchRule", () => {
     await addRule({ ...base, interface: "lan,wan", description: "two interfaces" });
     await addRule({ ...base, interface: "wan", description: "on wan" });
     const names = async (query: string) =>
-      rowsOf(await search(query))
+      (await mvcRows(query))
         .map((r) => String(r["description"]))
         .sort();
     const all = ["floating", "on lan", "on wan", "two interfaces"];
@@ -228,16 +231,15 @@ describe("§4.2 searchRule", () => {
     const cat = await addCategory({ name: "agent" });
     await addRule({ ...base, categories: cat, description: "mine" });
     await addRule({ ...base, description: "theirs" });
-    const r = await search(`?category[]=${cat}&interface=lan`);
-    expect(rowsOf(r).map((x) => x["description"])).toEqual(["mine"]);
+    expect((await mvcRows(`?category[]=${cat}&interface=lan`)).map((x) => x["description"])).toEqual(["mine"]);
   });
 
   eachRow(rowsWhere(t, (f) => f.searchRule === "floating" || f.searchRule === "all"))("from 25.1.5: paging and phrase from POST only (%s)", async (v) => {
     await t.use(v);
     await addRule({ ...base, description: "one" });
     await addRule({ ...base, description: "two" });
-    expect(rowsOf(await search("?searchPhrase=two&rowCount=1&interface=lan"))).toHaveLength(2);
-    expect(rowsOf(await search("", { searchPhrase: "two", interface: "lan" })).map((x) => x["description"])).toEqual(["two"]);
+    expect(await mvcRows("?searchPhrase=two&rowCount=1&interface=lan")).toHaveLength(2);
+    expect((await mvcRows("", { searchPhrase: "two", interface: "lan" })).map((x) => x["description"])).toEqual(["two"]);
   });
 });
 

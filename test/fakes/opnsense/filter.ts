@@ -77,8 +77,9 @@ function categoryOptions(sim: SimState): Record<string, string> {
   return out;
 }
 
+/** FilterSequenceField: max(minimum 1, every sequence) + 100 */
 function nextSequence(sim: SimState): string {
-  let max = 0;
+  let max = 1;
   for (const r of sim.config.rules.values()) max = Math.max(max, Number(r["sequence"] || 0));
   return String(max + 100);
 }

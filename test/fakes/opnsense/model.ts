@@ -126,9 +126,12 @@ function fieldMessages(d: FieldDef, v: string, item: Fields, sim: SimState): str
     case "interface": {
       const opts = d.kind === "interface" ? interfaceOptions() : (d.options?.(sim) ?? {});
       const values = d.multi ? v.split(",") : [v];
-      if (values.some((x) => !Object.prototype.hasOwnProperty.call(opts, x))) {
-        msgs.push(d.message ?? "Option not in list.");
-      }
+      const bad = values.filter((x) => !Object.prototype.hasOwnProperty.call(opts, x));
+      if (bad.length === 0) break;
+      if (d.message) msgs.push(d.message);
+      // 26.1 BaseListField: one message per bad value of a multi select; a single select shows "[]"
+      else if (sim.features.optionMessageNamesValue) msgs.push(...(d.multi ? bad.map((x) => `Option [${x}] not in list.`) : ["Option [] not in list."]));
+      else msgs.push("Option not in list.");
       break;
     }
     case "network": {

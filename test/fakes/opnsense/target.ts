@@ -183,6 +183,11 @@ export function simulatorOnly(t: Target, reason: string): {
   };
 }
 
+/** BaseListField's message for a value not in the options (26.1 names the value; a single select shows "[]") */
+export function optionMessage(t: Target, value = ""): string {
+  return t.features.optionMessageNamesValue ? `Option [${value}] not in list.` : "Option not in list.";
+}
+
 /** it.each over rows, a skipped placeholder when the target has none of them */
 export function eachRow(rows: readonly OpnVersion[]): (name: string, fn: (row: OpnVersion) => Promise<void>) => void {
   return (name, fn) => {

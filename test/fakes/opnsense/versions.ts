@@ -38,6 +38,10 @@ export interface Features {
   tcpflagsAny: boolean;
   /** 26.1.3: comma-separated uuids in del/toggle (§2.1) */
   batchDelete: boolean;
+  /** 26.1: BaseListField's message names the value: "Option [x] not in list." (a single select shows []) */
+  optionMessageNamesValue: boolean;
+  /** 26.1.3: the safe-delete title names the item: "Item <path> {<name>} in use by:" */
+  inUseTitleNamesItem: boolean;
   /** 25.1.4: a BooleanField without a default starts "0" (before: "") */
   booleanDefaultZero: boolean;
   /**
@@ -76,6 +80,8 @@ const BASE: Features = {
   directionAny: false,
   tcpflagsAny: false,
   batchDelete: false,
+  optionMessageNamesValue: false,
+  inUseTitleNamesItem: false,
   booleanDefaultZero: false,
   arrayLeaf: "error",
   blankAliasGetItem: false,
@@ -134,6 +140,8 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     directionAny: true,
     tcpflagsAny: true,
     batchDelete: true,
+    optionMessageNamesValue: true,
+    inUseTitleNamesItem: true,
     booleanDefaultZero: true,
     arrayLeaf: "refused",
     blankAliasGetItem: true,
@@ -157,6 +165,8 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     directionAny: true,
     tcpflagsAny: true,
     batchDelete: true,
+    optionMessageNamesValue: true,
+    inUseTitleNamesItem: true,
     booleanDefaultZero: true,
     arrayLeaf: "refused",
     blankAliasGetItem: true,
