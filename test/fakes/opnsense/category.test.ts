@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { control, eachRow, simulatorOnly, useTarget } from "./target.ts";
+import { control, eachRow, rowsWhere, simulatorOnly, useTarget } from "./target.ts";
 import { at, keysOf, message, rowsOf } from "./test-client.ts";
 
 const t = await useTarget();
@@ -29,15 +29,25 @@ describe("§6 categories", () => {
     expect(message(await addCat({ name: "opnsense-bgp-agent" }), "category.name")).toBe("A category with this name already exists.");
     expect(at((await addCat({ name: "OPNSENSE-BGP-AGENT" })).json, "result")).toBe("saved");
     expect(keysOf(at((await addCat({ name: "" })).json, "validations"))).toEqual(["category.name"]);
-    expect(keysOf(at((await addCat({ name: ",,," })).json, "validations"))).toEqual(["category.name"]);
+    // 26.1 masks the name with /[^,]+/; before, commas alone are a name
+    expect(keysOf(at((await addCat({ name: ",,," })).json, "validations"))).toEqual(t.features.categoryNameMask ? ["category.name"] : []);
     expect(keysOf(at((await addCat({ name: "x", auto: "2" })).json, "validations"))).toEqual(["category.auto"]);
     expect(keysOf(at((await addCat({ name: "y", color: "red" })).json, "validations"))).toEqual(["category.color"]);
     const rows = rowsOf(await t.call("GET", "/api/firewall/category/searchItem"));
-    expect(rows.map((x) => String(x["name"])).sort()).toEqual(["OPNSENSE-BGP-AGENT", "opnsense-bgp-agent"]);
+    expect(rows.map((x) => String(x["name"])).sort()).toEqual([...(t.features.categoryNameMask ? [] : [",,,"]), "OPNSENSE-BGP-AGENT", "opnsense-bgp-agent"]);
     expect(rowsOf(await t.call("GET", "/api/firewall/category/searchItem/1"))[0]?.["name"]).toBe("(No Category)");
   });
 
-  eachRow(t.rows)("delete refused while an MVC rule or alias references it (%s)", async (v) => {
+  eachRow(rowsWhere(t, (f) => !f.categorySafeDelete))("before 25.7 a category MVC items reference is deleted; the reference dangles (%s)", async (v) => {
+    await t.use(v);
+    const uuid = String(at((await addCat({ name: "agent" })).json, "uuid"));
+    const rule = uuidOf(await t.call("POST", "/api/firewall/filter/addRule", { body: { rule: { interface: "lan", categories: uuid } } }));
+    expect((await t.call("POST", `/api/firewall/category/delItem/${uuid}`)).json).toEqual({ result: "deleted" });
+    const got = at((await t.call("GET", `/api/firewall/filter/getRule/${rule}`)).json, "rule", "categories");
+    expect(keysOf(got)).not.toContain(uuid);
+  });
+
+  eachRow(rowsWhere(t, (f) => f.categorySafeDelete))("from 25.7 delete is refused while an MVC rule or alias references it (%s)", async (v) => {
     await t.use(v);
     const uuid = String(at((await addCat({ name: "agent" })).json, "uuid"));
     const rule = uuidOf(await t.call("POST", "/api/firewall/filter/addRule", { body: { rule: { interface: "lan", categories: uuid } } }));

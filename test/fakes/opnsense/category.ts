@@ -6,10 +6,15 @@ import type { FieldDef, Validations } from "./model.ts";
 import { gridRow } from "./model.ts";
 import type { SimState } from "./state.ts";
 
-export function categoryDefs(): FieldDef[] {
+export function categoryDefs(sim: SimState): FieldDef[] {
   return [
-    // mask /[^,]+/ is unanchored: it only rejects empty or all-comma names (§6)
-    { name: "name", kind: "text", required: true, mask: /[^,]+/, message: "A name is required and may not only consist of commas." },
+    // 26.1's mask /[^,]+/ is unanchored: it only rejects empty or all-comma names (§6)
+    {
+      name: "name",
+      kind: "text",
+      required: true,
+      ...(sim.features.categoryNameMask ? { mask: /[^,]+/, message: "A name is required and may not only consist of commas." } : {}),
+    },
     // a BooleanField without <Default> starts "" until 25.1.4 (core 7365ed5f5e, §11)
     { name: "auto", kind: "bool", default: (sim) => (sim.features.booleanDefaultZero ? "0" : "") },
     { name: "color", kind: "text", mask: /^([0-9a-fA-F]{6})?$/, message: "Invalid color code (6 hexadecimal digits)." },
@@ -37,7 +42,8 @@ export const categories: Collection = {
     if (sim.config.legacyRules.some((l) => l.category.includes(name))) {
       return userError("Cannot delete a category which is still in use.", "Category in use");
     }
-    // safe delete: MVC items referencing the uuid (§6)
+    // safe delete (25.7): MVC items referencing the uuid (§6); before, the delete leaves them dangling
+    if (!sim.features.categorySafeDelete) return null;
     const usages: Usage[] = [];
     for (const [u, r] of sim.config.rules) {
       if ((r["categories"] ?? "").split(",").includes(uuid)) usages.push({ module: "Filter", description: describeItem(r), reference: `Filter.rules.rule.${u}` });
@@ -51,7 +57,7 @@ export const categories: Collection = {
 
 function search(req: ApiRequest, sim: SimState): Reply {
   const rows: Array<Record<string, unknown>> = [];
-  for (const [uuid, c] of sim.config.categories) rows.push(gridRow(categoryDefs(), uuid, c, sim, sim.features.rawGrid));
+  for (const [uuid, c] of sim.config.categories) rows.push(gridRow(categoryDefs(sim), uuid, c, sim, sim.features.rawGrid));
   const g = grid(rows, gridParams(req, false), "name");
   if (req.params[0] === "1") {
     (g["rows"] as Array<Record<string, unknown>>).unshift({ uuid: "", name: "(No Category)", color: "", auto: "0" });

@@ -243,7 +243,8 @@ describe("§4.2 searchRule", () => {
     await t.use(v);
     await addRule({ ...base, description: "one" });
     await addRule({ ...base, description: "two" });
-    expect(await mvcRows("?searchPhrase=two&rowCount=1&interface=lan")).toHaveLength(2);
+    // 25.1.x filters through searchBase first, which takes the phrase from the query as well
+    expect(await mvcRows("?searchPhrase=two&rowCount=1&interface=lan")).toHaveLength(t.features.searchRulePhraseFromQuery ? 1 : 2);
     expect((await mvcRows("", { searchPhrase: "two", interface: "lan" })).map((x) => x["description"])).toEqual(["two"]);
   });
 });

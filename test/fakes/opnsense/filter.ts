@@ -303,8 +303,11 @@ function searchRule(req: ApiRequest, sim: SimState): Reply {
       rows.push(row);
     }
   }
-  // paging and the phrase are read from POST only (searchRecordsetBase, §1.4)
-  return ok(grid(rows, gridParams(req, true, 9999), "sort_order"));
+  // paging and the phrase are read from POST only (searchRecordsetBase, §1.4); 25.1.x filters the
+  // MVC rules through searchBase first, which reads the phrase from the query too
+  const params = gridParams(req, true, 9999);
+  if (f.searchRulePhraseFromQuery && params.searchPhrase === "") params.searchPhrase = gridParams(req, false).searchPhrase;
+  return ok(grid(rows, params, "sort_order"));
 }
 
 /** filter reload; on ≤26.1 it also refreshes alias tables, 26.7 passes skip_alias (§4.7) */

@@ -27,7 +27,7 @@ export interface FieldDef {
   options?: (sim: SimState) => Record<string, string>;
   blankDesc?: string;
   mask?: RegExp;
-  message?: string;
+  message?: string | ((sim: SimState) => string);
   /** computed on read, ignored on write */
   volatile?: (item: Fields, sim: SimState) => string;
   /** normalisation done by setValue() */
@@ -97,8 +97,14 @@ function checkInt(v: string, min: number | undefined, max: number | undefined): 
   return true;
 }
 
-export function intMessage(d: FieldDef): string {
-  if (d.message) return d.message;
+/** a field's own validation message, if it has one */
+export function msgOf(d: FieldDef, sim: SimState): string | undefined {
+  return typeof d.message === "function" ? d.message(sim) : d.message;
+}
+
+export function intMessage(d: FieldDef, sim: SimState): string {
+  const own = msgOf(d, sim);
+  if (own) return own;
   return `Value should be between ${d.min ?? "-"} and ${d.max ?? "-"}.`;
 }
 
@@ -114,13 +120,13 @@ function fieldMessages(d: FieldDef, v: string, item: Fields, sim: SimState): str
   }
   switch (d.kind) {
     case "bool":
-      if (!/^[01]$/.test(v)) msgs.push(d.message ?? "Value should be a boolean (0,1).");
+      if (!/^[01]$/.test(v)) msgs.push(msgOf(d, sim) ?? "Value should be a boolean (0,1).");
       break;
     case "int":
-      if (!checkInt(v, d.min, d.max)) msgs.push(intMessage(d));
+      if (!checkInt(v, d.min, d.max)) msgs.push(intMessage(d, sim));
       break;
     case "text":
-      if (d.mask && !d.mask.test(v)) msgs.push(d.message ?? "Value is invalid.");
+      if (d.mask && !d.mask.test(v)) msgs.push(msgOf(d, sim) ?? "Value is invalid.");
       break;
     case "option":
     case "interface": {
@@ -128,7 +134,8 @@ function fieldMessages(d: FieldDef, v: string, item: Fields, sim: SimState): str
       const values = d.multi ? v.split(",") : [v];
       const bad = values.filter((x) => !Object.prototype.hasOwnProperty.call(opts, x));
       if (bad.length === 0) break;
-      if (d.message) msgs.push(d.message);
+      const custom = msgOf(d, sim);
+      if (custom) msgs.push(custom);
       // 26.1 BaseListField: one message per bad value of a multi select; a single select shows "[]"
       else if (sim.features.optionMessageNamesValue) msgs.push(...(d.multi ? bad.map((x) => `Option [${x}] not in list.`) : ["Option [] not in list."]));
       else msgs.push("Option not in list.");
@@ -137,7 +144,7 @@ function fieldMessages(d: FieldDef, v: string, item: Fields, sim: SimState): str
     case "network": {
       const values = d.multi ? v.split(",") : [v];
       if (values.some((x) => !isValidNetworkField(x))) {
-        msgs.push(d.message ?? "Please specify a valid network segment or IP address.");
+        msgs.push(msgOf(d, sim) ?? "Please specify a valid network segment or IP address.");
       }
       break;
     }
@@ -145,13 +152,13 @@ function fieldMessages(d: FieldDef, v: string, item: Fields, sim: SimState): str
       const opts = d.options?.(sim) ?? {};
       const values = d.multi || d.acceptsList ? v.split(",") : [v];
       if (values.some((x) => !Object.prototype.hasOwnProperty.call(opts, x))) {
-        msgs.push(d.message ?? "Related item not found.");
+        msgs.push(msgOf(d, sim) ?? "Related item not found.");
       }
       break;
     }
     case "description":
       if (Buffer.byteLength(v, "utf8") > 255 || /[\r\n]/.test(v) || (sim.features.descriptionControlChars && /[\0\v\f]/.test(v))) {
-        msgs.push(d.message ?? "Description should be a string between 1 and 255 characters.");
+        msgs.push(msgOf(d, sim) ?? "Description should be a string between 1 and 255 characters.");
       }
       break;
     case "custom":

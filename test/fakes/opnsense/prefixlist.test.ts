@@ -29,6 +29,8 @@ const uuidOf = (r: { json: unknown }): string => {
 };
 const savedRow = async (uuid: string) => flatten(at((await t.call("GET", `/api/quagga/bgp/getPrefixlist/${uuid}`)).json, "prefixlist"));
 const reconfigure = () => t.call("POST", "/api/quagga/service/reconfigure");
+/** the relation's message: the full stop arrived by os-frr 1.50 */
+const plMissing = (): string => (t.features.osFrrMinor >= 50 ? "Related Prefix-List item not found." : "Related Prefix-List item not found");
 const runningConfig = async () => String(at((await t.call("GET", "/api/quagga/diagnostics/generalrunningconfig")).json, "response"));
 
 describe("§3.7 prefixlist CRUD (generic §2) on every version", () => {
@@ -122,9 +124,9 @@ describe("§3.3/§3.7 linkedPrefixlistIn/Out are relations to prefix-list rows",
   eachRow(t.rows)("unknown uuid → 'Related Prefix-List item not found.' (%s)", async (v) => {
     await t.use(v);
     const r = await addNeighbor({ ...neighbor, linkedPrefixlistIn: "3f0c6c1e-0000-4000-8000-000000000001" });
-    expect(validationsOf(r)).toEqual({ "neighbor.linkedPrefixlistIn": "Related Prefix-List item not found." });
+    expect(validationsOf(r)).toEqual({ "neighbor.linkedPrefixlistIn": plMissing() });
     const out = await addNeighbor({ ...neighbor, linkedPrefixlistOut: "nope" });
-    expect(validationsOf(out)).toEqual({ "neighbor.linkedPrefixlistOut": "Related Prefix-List item not found." });
+    expect(validationsOf(out)).toEqual({ "neighbor.linkedPrefixlistOut": plMissing() });
   });
 
   eachRow(t.rows)("a linked row shows selected: 1 under its display text (%s)", async (v) => {
@@ -143,7 +145,7 @@ describe("§3.3/§3.7 linkedPrefixlistIn/Out are relations to prefix-list rows",
     const a = uuidOf(await addRow(row));
     const b = uuidOf(await addRow({ ...row, name: "other" }));
     const r = await addNeighbor({ ...neighbor, linkedPrefixlistIn: `${a},${b}` });
-    expect(validationsOf(r)).toEqual({ "neighbor.linkedPrefixlistIn": "Related Prefix-List item not found." });
+    expect(validationsOf(r)).toEqual({ "neighbor.linkedPrefixlistIn": plMissing() });
   });
 
   eachRow(BEFORE_152)("before 1.52 rows sharing a name are one option: the first row only (%s)", async (v) => {
@@ -153,7 +155,7 @@ describe("§3.3/§3.7 linkedPrefixlistIn/Out are relations to prefix-list rows",
     const tpl = at((await t.call("GET", "/api/quagga/bgp/getNeighbor")).json, "neighbor", "linkedPrefixlistIn");
     expect(keysOf(tpl)).toEqual(["", first]);
     const r = await addNeighbor({ ...neighbor, linkedPrefixlistIn: second });
-    expect(validationsOf(r)).toEqual({ "neighbor.linkedPrefixlistIn": "Related Prefix-List item not found." });
+    expect(validationsOf(r)).toEqual({ "neighbor.linkedPrefixlistIn": plMissing() });
   });
 
   eachRow(FROM_152)("1.52+ lists every row as name:seqnumber, so any row can be linked (%s)", async (v) => {
@@ -171,7 +173,7 @@ describe("§3.3/§3.7 linkedPrefixlistIn/Out are relations to prefix-list rows",
     const pl = uuidOf(await addRow(row));
     const body = { enabled: "1", name: "k8s", remoteas: "64555" };
     const bad = await t.call("POST", "/api/quagga/bgp/addPeergroup", { body: { peergroup: { ...body, linkedPrefixlistOut: "missing" } } });
-    expect(validationsOf(bad)).toEqual({ "peergroup.linkedPrefixlistOut": "Related Prefix-List item not found." });
+    expect(validationsOf(bad)).toEqual({ "peergroup.linkedPrefixlistOut": plMissing() });
     const pg = uuidOf(await t.call("POST", "/api/quagga/bgp/addPeergroup", { body: { peergroup: { ...body, linkedPrefixlistIn: pl } } }));
     const got = at((await t.call("GET", `/api/quagga/bgp/getPeergroup/${pg}`)).json, "peergroup");
     expect(at(got, "linkedPrefixlistIn", pl, "selected")).toBe(1);

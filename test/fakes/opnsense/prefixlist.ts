@@ -63,7 +63,8 @@ export function prefixlistRelation(name: "linkedPrefixlistIn" | "linkedPrefixlis
     name,
     kind: "relation",
     options: prefixlistOptions,
-    message: "Related Prefix-List item not found.",
+    // the full stop arrived by os-frr 1.50 (1.42 and 1.44 have none; checked against the real code)
+    message: (sim) => (sim.frrAtLeast(50) ? "Related Prefix-List item not found." : "Related Prefix-List item not found"),
   };
 }
 

@@ -42,6 +42,11 @@ export interface Features {
   optionMessageNamesValue: boolean;
   /** 26.1.3: the safe-delete title names the item: "Item <path> {<name>} in use by:" */
   inUseTitleNamesItem: boolean;
+  /** 26.1: category names get the mask /[^,]+/; 25.7: safe delete refuses categories MVC items reference */
+  categoryNameMask: boolean;
+  categorySafeDelete: boolean;
+  /** 25.1.5–25.7.x searchRule: the phrase is read from the query too (searchBase); paging from POST only */
+  searchRulePhraseFromQuery: boolean;
   /** 25.1.4: a BooleanField without a default starts "0" (before: "") */
   booleanDefaultZero: boolean;
   /**
@@ -81,6 +86,9 @@ const BASE: Features = {
   tcpflagsAny: false,
   batchDelete: false,
   optionMessageNamesValue: false,
+  categoryNameMask: false,
+  categorySafeDelete: false,
+  searchRulePhraseFromQuery: false,
   inUseTitleNamesItem: false,
   booleanDefaultZero: false,
   arrayLeaf: "error",
@@ -105,6 +113,7 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     sortOrder: true,
     searchRule: "floating",
     searchRuleFloatingWithInterface: true,
+    searchRulePhraseFromQuery: true,
     icmptype: true,
     booleanDefaultZero: true,
     arrayLeaf: "saved",
@@ -117,7 +126,9 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     statetype: true,
     sortOrder: true,
     rawGrid: true,
+    categorySafeDelete: true,
     searchRule: "floating",
+    searchRulePhraseFromQuery: true,
     icmptype: true,
     icmp6type: true,
     booleanDefaultZero: true,
@@ -142,6 +153,8 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     batchDelete: true,
     optionMessageNamesValue: true,
     inUseTitleNamesItem: true,
+    categoryNameMask: true,
+    categorySafeDelete: true,
     booleanDefaultZero: true,
     arrayLeaf: "refused",
     blankAliasGetItem: true,
@@ -167,6 +180,8 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     batchDelete: true,
     optionMessageNamesValue: true,
     inUseTitleNamesItem: true,
+    categoryNameMask: true,
+    categorySafeDelete: true,
     booleanDefaultZero: true,
     arrayLeaf: "refused",
     blankAliasGetItem: true,
