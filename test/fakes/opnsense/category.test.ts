@@ -57,6 +57,7 @@ describe("§6 categories", () => {
     expect(r.json).toEqual({
       errorMessage: `Filter -  {Filter.rules.rule.${rule}}\n`,
       errorTitle: t.features.inUseTitleNamesItem ? "Item categories.category {agent} in use by:" : "Item in use by",
+      ...(t.features.userErrorLevel ? { errorLevel: "error" } : {}),
     });
     await t.call("POST", `/api/firewall/filter/delRule/${rule}`);
     const a = uuidOf(await t.call("POST", "/api/firewall/alias/addItem", { body: { alias: { name: "x1", type: "host", categories: uuid } } }));

@@ -63,6 +63,15 @@ function wrongMethod(ep: Endpoint, req: ApiRequest): Reply | null {
   }
 }
 
+/** api.php's UserException answer on 26.7: texts HTML-escaped (ENT_NOQUOTES) plus "errorLevel" (§1.5) */
+function userExceptionOf(reply: Reply, sim: SimState): Reply {
+  const j = reply.json;
+  if (!sim.features.userErrorLevel || reply.status !== 500 || j === null || typeof j !== "object" || !("errorTitle" in j)) return reply;
+  const escape = (v: unknown): unknown => (typeof v === "string" ? v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : v);
+  const e = j as Record<string, unknown>;
+  return { ...reply, json: { errorMessage: escape(e["errorMessage"]), errorTitle: escape(e["errorTitle"]), errorLevel: "error" } };
+}
+
 function sessionId(): string {
   return randomBytes(13).toString("hex");
 }
@@ -263,7 +272,7 @@ export class Transport {
     }
     let reply: Reply;
     try {
-      reply = await ep.handler(apiReq, sim);
+      reply = userExceptionOf(await ep.handler(apiReq, sim), sim);
     } catch {
       return UNEXPECTED;
     }

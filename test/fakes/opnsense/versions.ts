@@ -68,6 +68,8 @@ export interface Features {
   savepoint: "exact" | "rounded" | "removed";
   /** 26.7: filter/apply passes skip_alias */
   applySkipsAliases: boolean;
+  /** 26.7 (26.7.1/26.7.2): a UserException reply carries "errorLevel":"error" and its texts are HTML-escaped (ENT_NOQUOTES) */
+  userErrorLevel: boolean;
   /** 26.7: DescriptionField also refuses NUL, VT and FF */
   descriptionControlChars: boolean;
 }
@@ -101,6 +103,7 @@ const BASE: Features = {
   savepoint: "exact",
   applySkipsAliases: false,
   descriptionControlChars: false,
+  userErrorLevel: false,
 };
 
 export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
@@ -193,6 +196,7 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     savepoint: "removed",
     applySkipsAliases: true,
     descriptionControlChars: true,
+    userErrorLevel: true,
   },
 };
 
