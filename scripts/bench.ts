@@ -46,9 +46,9 @@ const API_NODES = Number(process.env["BENCH_API_NODES"] ?? N);
 const BURST = 20;
 
 async function apiCalls(): Promise<void> {
-  console.log(`\nOPNsense API calls (simulator 26.1, real agent, real HTTP, ${API_NODES} nodes enrolled)`);
+  console.log(`\nOPNsense API calls (simulator 26.1.11, real agent, real HTTP, ${API_NODES} nodes enrolled)`);
   // A debounce long enough for a burst to arrive before its pass starts, as DEBOUNCE (2 s) does in production.
-  const w = await startWorld({ version: "26.1", agent: false, env: { DEBOUNCE: "500ms", LOG_LEVEL: "warn", OPNSENSE_TIMEOUT: "60s" } });
+  const w = await startWorld({ version: "26.1.11", agent: false, env: { DEBOUNCE: "500ms", LOG_LEVEL: "warn", OPNSENSE_TIMEOUT: "60s" } });
   for (const node of nodes(API_NODES)) w.kube.control.createNode({ name: node.name, labels: node.labels, addresses: [...node.addresses] }, { silent: true });
   await w.startAgent();
   await w.settle(() => neighbors(w.sim).length === API_NODES, "initial sync", 600_000);
@@ -164,7 +164,7 @@ function procStatus(pid: number | undefined, field: "VmRSS" | "VmHWM"): number {
  * The image's settings are passed the way the Dockerfile sets them (IMAGE_ENV, IMAGE_NODE_ARGS).
  */
 async function agentRun(n: number, port: number): Promise<Figures> {
-  const sim = await startOpnsenseSimulator({ version: "26.1", authFailDelayMs: 0 });
+  const sim = await startOpnsenseSimulator({ version: "26.1.11", authFailDelayMs: 0 });
   const kube = await startKubeFake({});
   const all = nodes(n);
   for (const node of all.slice(0, 3)) kube.control.createNode({ name: node.name, labels: node.labels, addresses: [...node.addresses] }, { silent: true });

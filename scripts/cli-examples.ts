@@ -1,6 +1,6 @@
 /**
  * `npm run cli-examples`: runs the CLI commands against the in-repo fakes (Kubernetes API server,
- * OPNsense 26.1 simulator) and prints each command with its real output and exit code — the
+ * OPNsense 26.1.11 simulator) and prints each command with its real output and exit code — the
  * examples in the README come from here.
  */
 import { spawn } from "node:child_process";
@@ -13,7 +13,7 @@ import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startOpnsenseSimulator } from "../
 const MAIN = join(import.meta.dirname, "../src/main.ts");
 
 async function main(): Promise<void> {
-  const sim = await startOpnsenseSimulator({ version: "26.1", authFailDelayMs: 0 });
+  const sim = await startOpnsenseSimulator({ version: "26.1.11", authFailDelayMs: 0 });
   const kube = await startKubeFake({});
   const dir = mkdtempSync(join(tmpdir(), "cli-examples-"));
   writeFileSync(join(dir, "kubeconfig"), kube.kubeconfig());

@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: the agent against the in-repo fakes (a Kubernetes API server and an OPNsense 26.1
+ * `npm run demo`: the agent against the in-repo fakes (a Kubernetes API server and an OPNsense 26.1.11
  * simulator), showing its own sync log and then what the router holds.
  *
  * Story: two labelled workers and a control-plane node exist; a hand-made neighbor is already on the
@@ -49,7 +49,7 @@ function table(rows: Record<string, string>[], columns: string[]): void {
 }
 
 async function main(): Promise<void> {
-  const sim = await startOpnsenseSimulator({ version: "26.1", authFailDelayMs: 0 });
+  const sim = await startOpnsenseSimulator({ version: "26.1.11", authFailDelayMs: 0 });
   const kube = await startKubeFake({});
   const dir = mkdtempSync(join(tmpdir(), "opnsense-bgp-agent-demo-"));
   const kubeconfigPath = join(dir, "kubeconfig");
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
 
   step("Setup");
   console.log(`  Kubernetes API fake   ${kube.url}   nodes: cp-1, worker-1 and worker-2 (labelled homelab/role=worker), worker-3 (not labelled)`);
-  console.log(`  OPNsense 26.1 sim     ${sim.url}   one hand-made neighbor (192.168.1.254) the agent must leave alone`);
+  console.log(`  OPNsense 26.1.11 sim  ${sim.url}   one hand-made neighbor (192.168.1.254) the agent must leave alone`);
   console.log("  LB pool               10.96.0.0/24: the only prefixes the nodes may announce to the router");
 
   const loaded = loadConfig({

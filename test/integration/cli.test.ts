@@ -29,7 +29,7 @@ describe("the CLI against the fakes", () => {
   const worker = (name: string, ip: string) => kube.control.createNode({ name, labels: { "homelab/role": "worker" }, addresses: [{ type: "InternalIP", address: ip }] });
 
   beforeEach(async () => {
-    sim = await startOpnsenseSimulator({ version: "26.1", authFailDelayMs: 0 });
+    sim = await startOpnsenseSimulator({ version: "26.1.11", authFailDelayMs: 0 });
     kube = await startKubeFake({});
     worker("worker-1", "10.0.20.11");
     worker("worker-2", "10.0.20.12");
@@ -59,8 +59,8 @@ describe("the CLI against the fakes", () => {
     const good = await cli(["check"], env);
     expect(good.code).toBe(0);
     expect(good.stdout).toMatch(/^ok +opnsense +http:\/\/127\.0\.0\.1:\d+ answers; credentials accepted$/m);
-    // What was found on the simulator's 26.1, not a release guessed from it.
-    expect(good.stdout).toMatch(/^ok +features +statetype: yes, direction any: yes, savepoint: yes, server rollback: no, peer groups: yes, remote_as_mode: yes, descriptions in frr\.conf: no$/m);
+    // What was found on the simulator's 26.1.11, not a release guessed from it.
+    expect(good.stdout).toMatch(/^ok +features +statetype: yes, direction any: yes, savepoint: yes, server rollback: no, peer groups: yes, remote_as_mode: yes, descriptions in frr\.conf: yes$/m);
     expect(good.stdout).toMatch(/^ok +interfaces +FIREWALL_INTERFACE=lan, BGP_UPDATE_SOURCE=lan$/m);
     expect(good.stdout).toMatch(/^ok +kubernetes +2 nodes match NODE_SELECTOR=homelab\/role=worker$/m);
     expect(good.stdout).toMatch(/^ok +cilium +0 pool\(s\) used as LB prefixes; 0 BGP config\(s\) cross-checked$/m);

@@ -22,7 +22,7 @@ describe("in-cluster configuration (service account token + CA over HTTPS)", () 
 
   beforeAll(async () => {
     kube = await startKubeFake({ tls: true, token: "sa-token-123" });
-    sim = await startOpnsenseSimulator({ version: "26.1", authFailDelayMs: 0 });
+    sim = await startOpnsenseSimulator({ version: "26.1.11", authFailDelayMs: 0 });
   });
   afterAll(async () => {
     await agent?.stop();

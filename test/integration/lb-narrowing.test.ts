@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 async function world(env: Record<string, string>): Promise<World> {
-  const world = await startWorld({ version: "26.1", agent: false, env: { LB_ACCESS_SCOPE: "ports", LB_ADDRESSES: "10.96.0.0/24", ...env } });
+  const world = await startWorld({ version: "26.1.11", agent: false, env: { LB_ACCESS_SCOPE: "ports", LB_ADDRESSES: "10.96.0.0/24", ...env } });
   world.addWorker("worker-1", "10.0.20.11");
   return world;
 }

@@ -27,15 +27,15 @@ afterEach(async () => {
 
 describe("LB access rules: exact bodies per OPNsense version (one asymmetric client network)", () => {
   const expected: Record<string, { direction: string; statetype: string | undefined }[]> = {
-    "25.1": [
+    "25.1.12": [
       { direction: "in", statetype: "sloppy" },
       { direction: "out", statetype: "sloppy" },
     ],
-    "25.7": [
+    "25.7.11": [
       { direction: "in", statetype: "sloppy" },
       { direction: "out", statetype: "sloppy" },
     ],
-    "26.1": [{ direction: "any", statetype: "sloppy" }],
+    "26.1.11": [{ direction: "any", statetype: "sloppy" }],
     "26.7": [{ direction: "any", statetype: "sloppy" }],
   };
   it.each(Object.keys(expected) as SimVersion[])("%s", async (version) => {
@@ -55,7 +55,7 @@ describe("LB access rules: exact bodies per OPNsense version (one asymmetric cli
   });
 
   it("24.7: no sloppy rule can be made; the entry is reported and no half-working rule is created", async () => {
-    w = await lbWorld("24.7", { LB_CLIENT_NETWORKS: `${ASYM_LAN}; interface=opt1 source=192.168.50.0/24` });
+    w = await lbWorld("24.7.12", { LB_CLIENT_NETWORKS: `${ASYM_LAN}; interface=opt1 source=192.168.50.0/24` });
     await w.startAgent();
     await w.settle(() => rules(w.sim).length >= 2, "BGP rule and the symmetric LB rule");
     const lb = lbRules(w);
@@ -69,7 +69,7 @@ describe("LB access rules: exact bodies per OPNsense version (one asymmetric cli
 
 describe("LB alias follows the services", () => {
   it("appearing, changing address, pending and disappearing services; one alias reconfigure per change, no filter apply", async () => {
-    w = await lbWorld("26.1");
+    w = await lbWorld("26.1.11");
     w.kube.control.createService({ namespace: "apps", name: "pending", labels: PUBLIC, ports: [80] });
     w.kube.control.createService({ namespace: "apps", name: "unlabelled", ports: [80], ingress: ["10.96.0.99"] });
     w.kube.control.createService({ namespace: "apps", name: "clusterip", type: "ClusterIP", labels: PUBLIC, ports: [80] });
@@ -92,7 +92,7 @@ describe("LB alias follows the services", () => {
   });
 
   it("a service with a hostname ingress is reported, the others still sync", async () => {
-    w = await lbWorld("26.1");
+    w = await lbWorld("26.1.11");
     w.kube.control.createService({ namespace: "apps", name: "named", labels: PUBLIC, ports: [80], ingress: [{ hostname: "lb.example.com" }] });
     await w.startAgent();
     await w.settle(() => aliasByName(w.sim, "k8s_lb_addresses")?.["content"] === "10.96.0.10", "LB alias");
@@ -103,7 +103,7 @@ describe("LB alias follows the services", () => {
 
 describe("LB rules: safety", () => {
   it("leaves foreign and legacy rules alone, and removing LB settings deletes rules before their alias", async () => {
-    w = await lbWorld("25.7");
+    w = await lbWorld("25.7.11");
     w.sim.control.seedLegacyRule({ description: "legacy allow lan", interface: "lan" });
     w.sim.control.seedLegacyRule({ description: "automatic anti-lockout", interface: "lan", is_automatic: true });
     const foreign = w.sim.control.seedRule({ action: "pass", interface: "lan", source_net: "lan", destination_net: "any", description: "user pass" });
@@ -125,7 +125,7 @@ describe("LB rules: safety", () => {
   });
 
   it("a foreign alias with the LB alias name is a conflict and no rule points at it", async () => {
-    w = await lbWorld("26.1");
+    w = await lbWorld("26.1.11");
     w.sim.control.seedAlias({ name: "k8s_lb_addresses", type: "network", content: "10.1.1.0/24", description: "someone else's" });
     await w.startAgent();
     await w.settle(() => rules(w.sim).some((r) => r["destination_port"] === "179"), "BGP rule still synced");
@@ -157,7 +157,7 @@ describe("LB rules: safety", () => {
 
 describe("LB rules: bad input", () => {
   it("an interface OPNsense does not have is a preflight failure naming the entry", async () => {
-    w = await lbWorld("26.1", { LB_CLIENT_NETWORKS: `${ASYM_LAN}; interface=opt9 source=192.168.50.0/24` });
+    w = await lbWorld("26.1.11", { LB_CLIENT_NETWORKS: `${ASYM_LAN}; interface=opt9 source=192.168.50.0/24` });
     await w.startAgent();
     await waitFor(() => w.logs.withMsg("opnsense preflight failed").length > 0, "preflight failure");
     expect(w.logs.withMsg("opnsense preflight failed")[0]?.["error"]).toBe('LB_CLIENT_NETWORKS entry 2: "opt9" is not an interface of this OPNsense (offered: lan, opt1, wan)');
@@ -165,7 +165,7 @@ describe("LB rules: bad input", () => {
   });
 
   it("a source OPNsense rejects fails for that entry only, naming the entry", async () => {
-    w = await lbWorld("26.1", { LB_CLIENT_NETWORKS: `${ASYM_LAN}; interface=opt1 source=no_such_alias` });
+    w = await lbWorld("26.1.11", { LB_CLIENT_NETWORKS: `${ASYM_LAN}; interface=opt1 source=no_such_alias` });
     await w.startAgent();
     await w.settle(() => lbRules(w).length === 1 && w.logs.withMsg("opnsense write failed").length > 0, "entry 1 synced, entry 2 failed");
     const failure = w.logs.withMsg("opnsense write failed")[0];
@@ -176,7 +176,7 @@ describe("LB rules: bad input", () => {
   });
 
   it("IPv6 LB addresses get inet6 rules next to the inet ones", async () => {
-    w = await lbWorld("26.1", { LB_CLIENT_NETWORKS: "interface=lan source=lan" });
+    w = await lbWorld("26.1.11", { LB_CLIENT_NETWORKS: "interface=lan source=lan" });
     w.kube.control.createService({ namespace: "apps", name: "v6", labels: PUBLIC, ports: [80], ingress: ["fd00:96::10"] });
     await w.startAgent();
     await w.settle(() => lbRules(w).length === 2, "inet and inet6 rules");
@@ -185,7 +185,7 @@ describe("LB rules: bad input", () => {
   });
 
   it("24.7 says at start that sloppy rules are unavailable", async () => {
-    w = await lbWorld("24.7");
+    w = await lbWorld("24.7.12");
     await w.startAgent();
     await w.settle(() => w.logs.withMsg("sync complete").length > 0, "first pass");
     expect(w.logs.text()).toMatch(/no state type in its filter API \(24\.x\)/);
@@ -194,7 +194,7 @@ describe("LB rules: bad input", () => {
 
 describe("a failed filter apply", () => {
   it("is retried on the next pass although the saved rules already match (pf cannot be read back)", async () => {
-    w = await lbWorld("26.1", { LB_ACCESS_SCOPE: "ports", LB_CLIENT_NETWORKS: "interface=lan source=lan" });
+    w = await lbWorld("26.1.11", { LB_ACCESS_SCOPE: "ports", LB_CLIENT_NETWORKS: "interface=lan source=lan" });
     await w.startAgent();
     await w.settle(() => rules(w.sim).length === 2, "BGP rule + web:443");
     w.sim.control.injectFault({ match: { pathPrefix: "/api/firewall/filter/apply" }, kind: "status", status: 500, times: 2 });
@@ -212,7 +212,7 @@ describe("a failed filter apply", () => {
 
 describe("LB_ACCESS_SCOPE=ports", () => {
   it("one rule per service address, port and protocol; loadBalancerSourceRanges narrow the entry's source", async () => {
-    w = await lbWorld("26.1", { LB_ACCESS_SCOPE: "ports", LB_CLIENT_NETWORKS: "interface=lan source=192.168.0.0/16" });
+    w = await lbWorld("26.1.11", { LB_ACCESS_SCOPE: "ports", LB_CLIENT_NETWORKS: "interface=lan source=192.168.0.0/16" });
     w.kube.control.createService({
       namespace: "apps",
       name: "dns",
@@ -235,7 +235,7 @@ describe("LB_ACCESS_SCOPE=ports", () => {
   });
 });
 
-describe.each(["24.7", "25.1", "25.7", "26.1", "26.7"] as SimVersion[])("no perpetual drift with LB rules on %s", (version) => {
+describe.each(["24.7.12", "25.1.12", "25.7.11", "26.1.11", "26.7"] as SimVersion[])("no perpetual drift with LB rules on %s", (version) => {
   it.each(["addresses", "ports"])("scope %s: a steady resync and a restart write nothing and apply nothing", async (scope) => {
     w = await lbWorld(version, {
       LB_ACCESS_SCOPE: scope,
@@ -248,7 +248,7 @@ describe.each(["24.7", "25.1", "25.7", "26.1", "26.7"] as SimVersion[])("no perp
     await w.agent?.controller.idle();
     // The BGP rule plus several LB rules (per entry, direction, family or port) exist to drift;
     // 24.7 has no sloppy rules, so only the symmetric entry's rule is there.
-    expect(rules(w.sim).length).toBeGreaterThanOrEqual(version === "24.7" ? 2 : 3);
+    expect(rules(w.sim).length).toBeGreaterThanOrEqual(version === "24.7.12" ? 2 : 3);
     w.sim.control.clearLog();
     const resync = await w.agent?.controller.runNow("resync", { fresh: true });
     expect(resync?.plan?.operations).toEqual([]);

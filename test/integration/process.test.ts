@@ -56,7 +56,7 @@ describe("the agent process", () => {
     let env: Record<string, string>;
     let port = 0;
     beforeAll(async () => {
-      sim = await startOpnsenseSimulator({ version: "26.1", authFailDelayMs: 0 });
+      sim = await startOpnsenseSimulator({ version: "26.1.11", authFailDelayMs: 0 });
       kube = await startKubeFake({});
       kube.control.createNode({ name: "worker-1", labels: { "homelab/role": "worker" }, addresses: [{ type: "InternalIP", address: "10.0.20.11" }] });
       const dir = mkdtempSync(join(tmpdir(), "agent-proc-"));

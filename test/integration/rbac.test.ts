@@ -56,7 +56,7 @@ const neighborCount = () => Object.keys(sim.control.state().neighbors).length;
 describe("Kubernetes permissions", () => {
   it("every request the agent makes is allowed by deploy/rbac.yaml", async () => {
     kube = await startKubeFake({});
-    sim = await startOpnsenseSimulator({ version: "26.1", authFailDelayMs: 0 });
+    sim = await startOpnsenseSimulator({ version: "26.1.11", authFailDelayMs: 0 });
     kube.control.create("leases", shippedLease());
     kube.control.createNode({ name: "worker-1", labels: { "homelab/role": "worker" }, addresses: [{ type: "InternalIP", address: "10.0.20.11" }] });
     // A 200 KB annotation: the node is skipped with an Event (and a log line) that stay short.
@@ -95,7 +95,7 @@ describe("Kubernetes permissions", () => {
 
   it("a missing Lease it may not create: one error naming the fix, standby, and leadership once the Lease exists", async () => {
     kube = await startKubeFake({});
-    sim = await startOpnsenseSimulator({ version: "26.1", authFailDelayMs: 0 });
+    sim = await startOpnsenseSimulator({ version: "26.1.11", authFailDelayMs: 0 });
     kube.control.createNode({ name: "worker-1", labels: { "homelab/role": "worker" }, addresses: [{ type: "InternalIP", address: "10.0.20.11" }] });
     // What the shipped RBAC does to a create: 403.
     kube.control.failNext({ path: LEASE_PATH, verb: "create", status: 403, times: 0, reason: "Forbidden", message: 'leases.coordination.k8s.io is forbidden: User "system:serviceaccount:kube-system:opnsense-bgp-agent" cannot create resource "leases"' });

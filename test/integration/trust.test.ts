@@ -100,7 +100,7 @@ describe("peering address and AS policy", () => {
 });
 
 describe("inbound route filtering", () => {
-  const versions = ["24.1", "25.1", "26.1", "26.7"] as const;
+  const versions = ["24.1", "25.1.12", "26.1.11", "26.7"] as const;
   it.each(versions)("%s: one agent-owned prefix list, linked on every owned neighbor, rendered into FRR; a pool change is one reconfigure; off unlinks before deleting", async (version) => {
     w = await startWorld({ version, agent: false, env: { LB_ADDRESSES: "10.96.0.0/24" } });
     w.addWorker("worker-1", "10.0.20.11");

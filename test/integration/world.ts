@@ -6,11 +6,11 @@ import type { Config } from "../../src/config/types.ts";
 import type { PassReport } from "../../src/controller/controller.ts";
 import { createLogger } from "../../src/log.ts";
 import { startKubeFake, type KubeFake } from "../fakes/kube-apiserver/index.ts";
-import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startOpnsenseSimulator, type Simulator } from "../fakes/opnsense/index.ts";
+import { DEFAULT_API_KEY, DEFAULT_API_SECRET, startOpnsenseSimulator, VERSIONS, type OpnVersion, type Simulator } from "../fakes/opnsense/index.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-export type SimVersion = "24.1" | "24.7" | "25.1" | "25.7" | "26.1" | "26.7";
-export const VERSIONS: readonly SimVersion[] = ["24.1", "24.7", "25.1", "25.7", "26.1", "26.7"];
+export type SimVersion = OpnVersion;
+export { VERSIONS };
 
 /** Captures the agent's JSON log lines. */
 export class LogCapture extends Writable {
@@ -77,7 +77,7 @@ export function configFrom(env: Record<string, string>): Config {
 }
 
 export async function startWorld(o: { version?: SimVersion; env?: Record<string, string>; agent?: boolean; tls?: boolean; ciliumCrds?: boolean } = {}): Promise<World> {
-  const sim = await startOpnsenseSimulator({ version: o.version ?? "26.1", authFailDelayMs: 0, ...(o.tls ? { tls: { hostname: "opnsense.home.arpa" } } : {}) });
+  const sim = await startOpnsenseSimulator({ version: o.version ?? "26.1.11", authFailDelayMs: 0, ...(o.tls ? { tls: { hostname: "opnsense.home.arpa" } } : {}) });
   const kube = await startKubeFake(o.ciliumCrds === false ? { ciliumCrds: false } : {});
   kube.control.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } });
   const kc = new KubeConfig();

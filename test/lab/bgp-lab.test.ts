@@ -3,7 +3,7 @@
 // simulator's running FRR state is bridged into the real FRR with frr-reload.py, the way os-frr's
 // service/reconfigure does it. Root only; skips with the reason in the suite name otherwise.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OS_FRR_MINOR, type OpnVersion } from "../fakes/opnsense/index.ts";
+import { featuresOf, VERSIONS, type OpnVersion } from "../fakes/opnsense/index.ts";
 import { createLab, labSkipReason, type Lab } from "./netns.ts";
 import { startAgentWorld, startSimWorld } from "./harness.ts";
 import { eventually } from "./wait.ts";
@@ -26,12 +26,12 @@ const KERNEL_INSTALLABLE = [W3.lb, "10.97.0.5/32", "0.0.0.0/0"] as const;
 const SHARED_LB = "10.96.0.10/32";
 /**
  * Simulated OPNsense release (BGP_LAB_OPNSENSE_VERSION): only releases whose reconfigure is a
- * frr-reload (os-frr ≥ 1.43, i.e. ≥ 25.7); older ones restart FRR and drop every session.
+ * frr-reload (os-frr ≥ 1.43, i.e. ≥ 25.1.4); older ones restart FRR and drop every session.
  */
-const RELOAD_VERSIONS: readonly OpnVersion[] = ["25.7", "26.1", "26.7"];
+const RELOAD_VERSIONS: readonly OpnVersion[] = VERSIONS.filter((v) => featuresOf(v).osFrrMinor >= 43);
 const VERSION: OpnVersion = RELOAD_VERSIONS.find((v) => v === process.env["BGP_LAB_OPNSENSE_VERSION"]) ?? "26.7";
 /** os-frr renders neighbor descriptions from 1.52 on */
-const RENDERS_DESCRIPTION = OS_FRR_MINOR[VERSION] >= 52;
+const RENDERS_DESCRIPTION = featuresOf(VERSION).osFrrMinor >= 52;
 
 function neighborFields(w: { name: string; ip: string }): Record<string, string> {
   return {

@@ -8,7 +8,6 @@ import type { Fields, SimState } from "./state.ts";
 import { isDomain, isIpAddress, isIPv6, isSubnet } from "./net.ts";
 import { aliasByName, allAliasNames, builtinAliases, contentEntries, refreshTables, reloadRules } from "./pf.ts";
 import { listCategories } from "./filter.ts";
-import { rawGrid } from "./versions.ts";
 
 /** pfctl parse.y keywords (AliasNameField.php) */
 const PF_KEYWORDS = new Set(
@@ -56,13 +55,14 @@ export const ALIAS_TYPES: Record<string, string> = {
 
 function aliasTypes(sim: SimState): Record<string, string> {
   const out = { ...ALIAS_TYPES };
-  if (!sim.isAtLeast("25.1")) delete out["urljson"];
+  if (!sim.features.aliasAuth) delete out["urljson"];
   return out;
 }
 
 function validateName(v: string): string[] {
   const msgs: string[] = [];
-  if (PF_KEYWORDS.has(v)) msgs.push(`The name cannot be the internally reserved keyword "${v}".`);
+  // the real message keeps its "%s" unformatted (every checked release)
+  if (PF_KEYWORDS.has(v)) msgs.push('The name cannot be the internally reserved keyword "%s".');
   if (!/^([a-zA-Z]|([_a-zA-Z][a-zA-Z0-9][_a-zA-Z0-9]{0,29}))$/.test(v)) {
     msgs.push(
       "The name must start with a letter or single underscore, be less than 32 characters and only consist of alphanumeric characters or underscores.",
@@ -120,7 +120,7 @@ export function aliasDefs(sim: SimState): FieldDef[] {
     { name: "updatefreq", kind: "text" },
     { name: "content", kind: "custom", validate: validateContent },
   ];
-  if (sim.isAtLeast("25.1")) {
+  if (sim.features.aliasAuth) {
     defs.push(
       { name: "path_expression", kind: "text" },
       { name: "username", kind: "text" },
@@ -128,14 +128,14 @@ export function aliasDefs(sim: SimState): FieldDef[] {
       {
         name: "authtype",
         kind: "option",
-        options: (s): Record<string, string> => (s.isAtLeast("26.1") ? { Basic: "Basic", Bearer: "Bearer", Header: "Header" } : { Basic: "Basic", Bearer: "Bearer" }),
+        options: (s): Record<string, string> => (s.features.aliasHeaderAuth ? { Basic: "Basic", Bearer: "Bearer", Header: "Header" } : { Basic: "Basic", Bearer: "Bearer" }),
       },
     );
   }
-  if (sim.isAtLeast("25.7")) defs.push({ name: "expire", kind: "int", min: 60, max: 999999999 });
+  if (sim.features.aliasExpire) defs.push({ name: "expire", kind: "int", min: 60, max: 999999999 });
   defs.push({ name: "categories", kind: "relation", multi: true, options: categoryOptions, message: "Related category not found." });
   defs.push({ name: "current_items", kind: "text", volatile: (a, s) => String((s.pf.tables.get(a["name"] ?? "") ?? []).length) });
-  if (sim.isAtLeast("25.1")) defs.push({ name: "last_updated", kind: "text", volatile: () => "" });
+  if (sim.features.aliasAuth) defs.push({ name: "last_updated", kind: "text", volatile: () => "" });
   defs.push({ name: "description", kind: "description" });
   return defs;
 }
@@ -184,8 +184,8 @@ export const aliases: Collection = {
     const name = item["name"] ?? "";
     const users = whereUsed(sim, name);
     if (users.length === 0) return null;
-    // the alias name joined the message in 26.1.9; our "26.1" is 26.1.0 (§5.4)
-    const head = sim.isAtLeast("26.7") ? `Cannot delete alias ${name}.` : "Cannot delete alias.";
+    // the alias name joined the message in 26.1.9 (§5.4)
+    const head = sim.features.aliasInUseNamesAlias ? `Cannot delete alias ${name}.` : "Cannot delete alias.";
     return userError(`${head} Currently in use by ${users.join(", ")}`, "Alias in use");
   },
 };
@@ -201,7 +201,6 @@ function contentMap(sim: SimState, item: Fields | undefined, includeOthers: bool
     for (const b of builtinAliases()) descr.set(b.name, b.description);
     for (const a of sim.config.aliases.values()) descr.set(a["name"] ?? "", a["description"] ?? "");
     for (const [name, d] of descr) {
-      if (item && name === item["name"]) continue;
       if (name in out) continue;
       out[name] = { value: name, selected: 0, description: d };
     }
@@ -223,8 +222,8 @@ function getAliasItem(req: ApiRequest, sim: SimState): Reply {
   }
   const item = sim.config.aliases.get(uuid);
   if (!item) {
-    // ≤26.1: array_keys(null) → 500; 26.7: a content-only object (§5.2)
-    if (!sim.isAtLeast("26.7")) return UNEXPECTED;
+    // before 26.1.11: array_keys(null) → 500; then a blank alias (§5.2, §11)
+    if (!sim.features.blankAliasGetItem) return UNEXPECTED;
     return ok({ alias: { content: contentMap(sim, undefined, true) } });
   }
   return ok({ alias: encodeAlias(sim, item, true) });
@@ -239,7 +238,7 @@ function searchAlias(req: ApiRequest, sim: SimState): Reply {
   }
   const types = typeParam ? (typeParam as unknown[]).map(String) : null;
   const cats = catParam ? (catParam as unknown[]).map(String) : null;
-  const raw = rawGrid(sim.version);
+  const raw = sim.features.rawGrid;
   const defs = aliasDefs(sim);
   const only = raw ? undefined : ["enabled", "name", "description", "type", "content", "current_items", "last_updated"];
   const rows: Array<Record<string, unknown>> = [];

@@ -22,6 +22,7 @@ export interface Reply {
   json?: unknown;
   raw?: string;
   contentType?: string;
+  headers?: Record<string, string>;
 }
 
 /** how the endpoint answers a wrong HTTP method (§1.4) */

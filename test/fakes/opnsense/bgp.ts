@@ -1,9 +1,11 @@
 import type { ApiRequest, Endpoint, Reply } from "./api-types.ts";
-import { ok, userError } from "./api-types.ts";
+import { ok } from "./api-types.ts";
 import type { Collection } from "./crud.ts";
 import {
   addItem,
   delItem,
+  describeItem,
+  inUse,
   encodeCollection,
   getItem,
   leafFailure,
@@ -15,7 +17,6 @@ import type { FieldDef } from "./model.ts";
 import { applyPost, encodeItem, LeafError, validateItem } from "./model.ts";
 import type { Fields, SimState } from "./state.ts";
 import { isSubnet } from "./net.ts";
-import { rawGrid } from "./versions.ts";
 import { prefixlistRelation, prefixlists } from "./prefixlist.ts";
 
 const ASN = { min: 1, max: 4294967295 };
@@ -272,11 +273,8 @@ export const peergroups: Collection = {
   beforeDelete: (uuid, item, sim) => {
     if (!sim.frrAtLeast(53)) return null;
     const users = [...sim.config.neighbors.entries()].filter(([, n]) => n["peergroup"] === uuid);
-    if (users.length === 0) return null;
-    return userError(
-      `Item peergroups.peergroup {${item["name"] ?? uuid}} in use by: ${users.map(([u]) => `neighbors.neighbor {${u}}`).join(", ")}`,
-      "Item in use",
-    );
+    const usages = users.map(([u, n]) => ({ module: "bgp", description: describeItem(n), reference: `bgp.neighbors.neighbor.${u}` }));
+    return inUse(sim, "peergroups.peergroup", uuid, item, usages);
   },
 };
 
@@ -311,7 +309,7 @@ function modelSet(key: "bgp" | "general", req: ApiRequest, sim: SimState): Reply
   if (key === "general" && sim.frrAtLeast(54) && "daemons" in data) {
     try {
       daemons = String(data["daemons"] === null ? "" : (data["daemons"] as string | number));
-      if (typeof data["daemons"] === "object") throw new LeafError("daemons");
+      if (data["daemons"] !== null && typeof data["daemons"] === "object") throw new LeafError("daemons");
     } catch (e) {
       if (e instanceof LeafError) return leafFailure(e, sim);
       throw e;
@@ -335,7 +333,7 @@ function collectionEndpoints(controller: string, name: string, c: Collection, av
       ...base,
       action: `search${name}`,
       kind: "any",
-      handler: (req, sim) => searchItems(c, req, sim, { raw: rawGrid(sim.version) }),
+      handler: (req, sim) => searchItems(c, req, sim, { raw: sim.features.rawGrid }),
     },
     { ...base, action: `get${name}`, kind: "any", handler: (req, sim) => getItem(c, req, sim) },
     { ...base, action: `add${name}`, kind: "write", mutates: true, handler: (req, sim) => addItem(c, req, sim) },

@@ -1,57 +1,77 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Simulator } from "./index.ts";
-import { VERSIONS } from "./index.ts";
-import { at, call, keysOf, rowsOf, start } from "./test-client.ts";
+import { describe, expect, it } from "vitest";
+import { control, eachRow, rowsWhere, simulatorOnly, useTarget } from "./target.ts";
+import { at, keysOf, message, rowsOf } from "./test-client.ts";
 
-let sim: Simulator;
-beforeAll(async () => {
-  sim = await start();
-});
-afterAll(async () => sim.close());
-beforeEach(() => sim.control.setVersion("26.1"));
+const t = await useTarget();
 
-const addCat = (fields: Record<string, unknown>) => call(sim, "POST", "/api/firewall/category/addItem", { body: { category: fields } });
+const addCat = (fields: Record<string, unknown>) => t.call("POST", "/api/firewall/category/addItem", { body: { category: fields } });
+const uuidOf = (r: { json: unknown }): string => {
+  expect(at(r.json, "result")).toBe("saved");
+  return String(at(r.json, "uuid"));
+};
 
 describe("§6 categories", () => {
+  eachRow(t.rows)("template: auto is a BooleanField without default: \"\" before 25.1.4, \"0\" after (%s)", async (v) => {
+    await t.use(v);
+    const tpl = at((await t.call("GET", "/api/firewall/category/getItem")).json, "category");
+    expect(at(tpl, "auto")).toBe(t.features.booleanDefaultZero ? "0" : "");
+    expect(at(tpl, "name")).toBe("");
+  });
+
   it("fresh install has no categories", async () => {
-    expect(at((await call(sim, "GET", "/api/firewall/category/searchItem")).json, "rows")).toEqual([]);
+    expect(at((await t.call("GET", "/api/firewall/category/searchItem")).json, "rows")).toEqual([]);
   });
 
   it("add/get/search; name required and unique (case-sensitive); auto boolean; color 6 hex", async () => {
     const r = await addCat({ name: "opnsense-bgp-agent", auto: "0" });
     const uuid = String(at(r.json, "uuid"));
-    expect(at((await call(sim, "GET", `/api/firewall/category/getItem/${uuid}`)).json, "category", "name")).toBe("opnsense-bgp-agent");
-    expect(at((await addCat({ name: "opnsense-bgp-agent" })).json, "validations", "category.name")).toBe("A category with this name already exists.");
+    expect(at((await t.call("GET", `/api/firewall/category/getItem/${uuid}`)).json, "category", "name")).toBe("opnsense-bgp-agent");
+    expect(message(await addCat({ name: "opnsense-bgp-agent" }), "category.name")).toBe("A category with this name already exists.");
     expect(at((await addCat({ name: "OPNSENSE-BGP-AGENT" })).json, "result")).toBe("saved");
     expect(keysOf(at((await addCat({ name: "" })).json, "validations"))).toEqual(["category.name"]);
-    expect(keysOf(at((await addCat({ name: ",,," })).json, "validations"))).toEqual(["category.name"]);
+    // 26.1 masks the name with /[^,]+/; before, commas alone are a name
+    expect(keysOf(at((await addCat({ name: ",,," })).json, "validations"))).toEqual(t.features.categoryNameMask ? ["category.name"] : []);
     expect(keysOf(at((await addCat({ name: "x", auto: "2" })).json, "validations"))).toEqual(["category.auto"]);
     expect(keysOf(at((await addCat({ name: "y", color: "red" })).json, "validations"))).toEqual(["category.color"]);
-    const rows = rowsOf(await call(sim, "GET", "/api/firewall/category/searchItem"));
-    expect(rows.map((x) => String(x["name"])).sort()).toEqual(["OPNSENSE-BGP-AGENT", "opnsense-bgp-agent"]);
-    expect(rowsOf(await call(sim, "GET", "/api/firewall/category/searchItem/1"))[0]?.["name"]).toBe("(No Category)");
+    const rows = rowsOf(await t.call("GET", "/api/firewall/category/searchItem"));
+    expect(rows.map((x) => String(x["name"])).sort()).toEqual([...(t.features.categoryNameMask ? [] : [",,,"]), "OPNSENSE-BGP-AGENT", "opnsense-bgp-agent"]);
+    expect(rowsOf(await t.call("GET", "/api/firewall/category/searchItem/1"))[0]?.["name"]).toBe("(No Category)");
   });
 
-  it.each(VERSIONS)("delete refused while an MVC rule or alias references it (%s)", async (v) => {
-    sim.control.setVersion(v);
+  eachRow(rowsWhere(t, (f) => !f.categorySafeDelete))("before 25.7 a category MVC items reference is deleted; the reference dangles (%s)", async (v) => {
+    await t.use(v);
     const uuid = String(at((await addCat({ name: "agent" })).json, "uuid"));
-    const rule = sim.control.seedRule({ interface: "lan", categories: uuid });
-    const r = await call(sim, "POST", `/api/firewall/category/delItem/${uuid}`);
-    expect(r.status).toBe(500);
-    expect(String(at(r.json, "errorMessage"))).toContain(" in use");
-    await call(sim, "POST", `/api/firewall/filter/delRule/${rule}`);
-    const a = sim.control.seedAlias({ name: "x1", type: "host", categories: uuid });
-    expect((await call(sim, "POST", `/api/firewall/category/delItem/${uuid}`)).status).toBe(500);
-    await call(sim, "POST", `/api/firewall/alias/delItem/${a}`);
-    expect((await call(sim, "POST", `/api/firewall/category/delItem/${uuid}`)).json).toEqual({ result: "deleted" });
+    const rule = uuidOf(await t.call("POST", "/api/firewall/filter/addRule", { body: { rule: { interface: "lan", categories: uuid } } }));
+    expect((await t.call("POST", `/api/firewall/category/delItem/${uuid}`)).json).toEqual({ result: "deleted" });
+    const got = at((await t.call("GET", `/api/firewall/filter/getRule/${rule}`)).json, "rule", "categories");
+    expect(keysOf(got)).not.toContain(uuid);
   });
 
-  it("legacy rules use the name: refusal and rename", async () => {
+  eachRow(rowsWhere(t, (f) => f.categorySafeDelete))("from 25.7 delete is refused while an MVC rule or alias references it (%s)", async (v) => {
+    await t.use(v);
+    const uuid = String(at((await addCat({ name: "agent" })).json, "uuid"));
+    const rule = uuidOf(await t.call("POST", "/api/firewall/filter/addRule", { body: { rule: { interface: "lan", categories: uuid } } }));
+    const r = await t.call("POST", `/api/firewall/category/delItem/${uuid}`);
+    expect(r.status).toBe(500);
+    // safe delete: one "module - description {reference}" line per referrer; 26.1.3 names the item in the title
+    expect(r.json).toEqual({
+      errorMessage: `Filter -  {Filter.rules.rule.${rule}}\n`,
+      errorTitle: t.features.inUseTitleNamesItem ? "Item categories.category {agent} in use by:" : "Item in use by",
+      ...(t.features.userErrorLevel ? { errorLevel: "error" } : {}),
+    });
+    await t.call("POST", `/api/firewall/filter/delRule/${rule}`);
+    const a = uuidOf(await t.call("POST", "/api/firewall/alias/addItem", { body: { alias: { name: "x1", type: "host", categories: uuid } } }));
+    expect(at((await t.call("POST", `/api/firewall/category/delItem/${uuid}`)).json, "errorMessage")).toBe(`Alias - x1 {Alias.aliases.alias.${a}}\n`);
+    await t.call("POST", `/api/firewall/alias/delItem/${a}`);
+    expect((await t.call("POST", `/api/firewall/category/delItem/${uuid}`)).json).toEqual({ result: "deleted" });
+  });
+
+  simulatorOnly(t, "legacy rules are seeded through the control API").it("legacy rules use the name: refusal and rename", async () => {
     const uuid = String(at((await addCat({ name: "old" })).json, "uuid"));
-    sim.control.seedLegacyRule({ category: ["old"] });
-    const r = await call(sim, "POST", `/api/firewall/category/delItem/${uuid}`);
+    control(t).seedLegacyRule({ category: ["old"] });
+    const r = await t.call("POST", `/api/firewall/category/delItem/${uuid}`);
     expect(r.json).toEqual({ errorMessage: "Cannot delete a category which is still in use.", errorTitle: "Category in use" });
-    await call(sim, "POST", `/api/firewall/category/setItem/${uuid}`, { body: { category: { name: "new" } } });
-    expect(sim.control.state().legacyRules[0]?.category).toEqual(["new"]);
+    await t.call("POST", `/api/firewall/category/setItem/${uuid}`, { body: { category: { name: "new" } } });
+    expect(control(t).state().legacyRules[0]?.category).toEqual(["new"]);
   });
 });

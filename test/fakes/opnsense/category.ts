@@ -1,17 +1,22 @@
 import type { ApiRequest, Endpoint, Reply } from "./api-types.ts";
 import { ok, userError } from "./api-types.ts";
-import type { Collection } from "./crud.ts";
-import { addItem, delItem, getItem, grid, gridParams, setItem } from "./crud.ts";
+import type { Collection, Usage } from "./crud.ts";
+import { addItem, delItem, describeItem, getItem, grid, gridParams, inUse, setItem } from "./crud.ts";
 import type { FieldDef, Validations } from "./model.ts";
 import { gridRow } from "./model.ts";
 import type { SimState } from "./state.ts";
-import { rawGrid } from "./versions.ts";
 
-export function categoryDefs(): FieldDef[] {
+export function categoryDefs(sim: SimState): FieldDef[] {
   return [
-    // mask /[^,]+/ is unanchored: it only rejects empty or all-comma names (§6)
-    { name: "name", kind: "text", required: true, mask: /[^,]+/, message: "A name is required and may not only consist of commas." },
-    { name: "auto", kind: "bool", default: "0" },
+    // 26.1's mask /[^,]+/ is unanchored: it only rejects empty or all-comma names (§6)
+    {
+      name: "name",
+      kind: "text",
+      required: true,
+      ...(sim.features.categoryNameMask ? { mask: /[^,]+/, message: "A name is required and may not only consist of commas." } : {}),
+    },
+    // a BooleanField without <Default> starts "" until 25.1.4 (core 7365ed5f5e, §11)
+    { name: "auto", kind: "bool", default: (sim) => (sim.features.booleanDefaultZero ? "0" : "") },
     { name: "color", kind: "text", mask: /^([0-9a-fA-F]{6})?$/, message: "Invalid color code (6 hexadecimal digits)." },
   ];
 }
@@ -37,18 +42,22 @@ export const categories: Collection = {
     if (sim.config.legacyRules.some((l) => l.category.includes(name))) {
       return userError("Cannot delete a category which is still in use.", "Category in use");
     }
-    // safe delete: MVC items referencing the uuid (§6)
-    const users: string[] = [];
-    for (const [u, r] of sim.config.rules) if ((r["categories"] ?? "").split(",").includes(uuid)) users.push(`Filter.rules.rule {${u}}`);
-    for (const [u, a] of sim.config.aliases) if ((a["categories"] ?? "").split(",").includes(uuid)) users.push(`Alias.aliases.alias {${u}}`);
-    if (users.length) return userError(`Item categories.category {${name}} in use by: ${users.join(", ")}`, "Item in use");
-    return null;
+    // safe delete (25.7): MVC items referencing the uuid (§6); before, the delete leaves them dangling
+    if (!sim.features.categorySafeDelete) return null;
+    const usages: Usage[] = [];
+    for (const [u, r] of sim.config.rules) {
+      if ((r["categories"] ?? "").split(",").includes(uuid)) usages.push({ module: "Filter", description: describeItem(r), reference: `Filter.rules.rule.${u}` });
+    }
+    for (const [u, a] of sim.config.aliases) {
+      if ((a["categories"] ?? "").split(",").includes(uuid)) usages.push({ module: "Alias", description: describeItem(a), reference: `Alias.aliases.alias.${u}` });
+    }
+    return inUse(sim, "categories.category", uuid, item, usages);
   },
 };
 
 function search(req: ApiRequest, sim: SimState): Reply {
   const rows: Array<Record<string, unknown>> = [];
-  for (const [uuid, c] of sim.config.categories) rows.push(gridRow(categoryDefs(), uuid, c, sim, rawGrid(sim.version)));
+  for (const [uuid, c] of sim.config.categories) rows.push(gridRow(categoryDefs(sim), uuid, c, sim, sim.features.rawGrid));
   const g = grid(rows, gridParams(req, false), "name");
   if (req.params[0] === "1") {
     (g["rows"] as Array<Record<string, unknown>>).unshift({ uuid: "", name: "(No Category)", color: "", auto: "0" });

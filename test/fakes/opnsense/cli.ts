@@ -1,19 +1,20 @@
-// Standalone simulator: `npm run simulator -- --version 26.1 --port 8443 --tls --hostname opnsense.lan`
+// Standalone simulator: `npm run simulator -- --version 26.1.11 --port 8443 --tls --hostname opnsense.lan`
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startOpnsenseSimulator } from "./index.ts";
 import type { SimulatorOptions } from "./index.ts";
-import { isVersion, osFrrVersion } from "./versions.ts";
+import { DEFAULT_VERSION } from "./index.ts";
+import { isVersion, osFrrVersion, VERSIONS } from "./versions.ts";
 
-const usage = `usage: node test/fakes/opnsense/cli.ts [--version 24.1|24.7|25.1|25.7|26.1|26.7] [--port 8443]
+const usage = `usage: node test/fakes/opnsense/cli.ts [--version ${VERSIONS.join("|")}] [--port 8443]
   [--host 127.0.0.1] [--api-key KEY] [--api-secret SECRET] [--tls] [--hostname opnsense.lan]
   [--auth-delay-ms 2000] [--no-frr]`;
 
 const { values } = parseArgs({
   options: {
-    version: { type: "string", default: "26.1" },
+    version: { type: "string", default: DEFAULT_VERSION },
     port: { type: "string", default: "8443" },
     host: { type: "string", default: "127.0.0.1" },
     "api-key": { type: "string" },

@@ -1,17 +1,24 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Simulator } from "./index.ts";
+import { DEFAULT_VERSION } from "./index.ts";
+import { realEnv } from "./real-env.ts";
 import { at, call, keysOf, start } from "./test-client.ts";
+
+// the simulator's own control API: nothing here applies to a real OPNsense
+const describeSim = (name: string, fn: () => void): void => {
+  (realEnv() ? describe.skip : describe)(`${name} [simulator-only: the control API itself]`, fn);
+};
 
 let sim: Simulator;
 beforeAll(async () => {
   sim = await start();
 });
 afterAll(async () => sim.close());
-beforeEach(() => sim.control.setVersion("26.1"));
+beforeEach(() => sim.control.setVersion(DEFAULT_VERSION));
 
 const ctl = (method: string, path: string, body?: unknown) => call(sim, method, `/__sim/${path}`, { auth: null, ...(body !== undefined ? { body } : {}) });
 
-describe("control: state, running, log, counters", () => {
+describeSim("control: state, running, log, counters", () => {
   it("requests() logs method, path, query, body and status", async () => {
     await call(sim, "POST", "/api/quagga/bgp/addNeighbor?x=1", { body: { neighbor: { address: "10.0.20.11" } } });
     const log = sim.control.requests();
@@ -36,22 +43,22 @@ describe("control: state, running, log, counters", () => {
   });
 
   it("reset() restores a fresh install of the current version", async () => {
-    sim.control.setVersion("25.7");
+    sim.control.setVersion("25.7.11");
     sim.control.seedAlias({ name: "x1", type: "host" });
     sim.control.setPrivileges([]);
     sim.control.reset();
-    expect(sim.control.state().version).toBe("25.7");
+    expect(sim.control.state().version).toBe("25.7.11");
     expect(keysOf(sim.control.state().aliases)).toEqual([]);
     expect((await call(sim, "GET", "/api/firewall/alias/searchItem")).status).toBe(200);
   });
 });
 
-describe("control over HTTP (/__sim, no auth)", () => {
+describeSim("control over HTTP (/__sim, no auth)", () => {
   it("version, seed, state, running, counters, requests", async () => {
-    expect((await ctl("POST", "version", { version: "25.1" })).status).toBe(200);
+    expect((await ctl("POST", "version", { version: "25.1.12" })).status).toBe(200);
     const seeded = await ctl("POST", "seed/neighbor", { address: "10.0.20.11", remoteas: "64555" });
     const uuid = String(at(seeded.json, "uuid"));
-    expect(at((await ctl("GET", "state")).json, "version")).toBe("25.1");
+    expect(at((await ctl("GET", "state")).json, "version")).toBe("25.1.12");
     expect(at((await ctl("GET", "state")).json, "neighbors", uuid, "address")).toBe("10.0.20.11");
     await call(sim, "POST", "/api/quagga/service/reconfigure");
     expect(at((await ctl("GET", "running")).json, "frr", "neighbors", 0, "address")).toBe("10.0.20.11");
@@ -79,7 +86,7 @@ describe("control over HTTP (/__sim, no auth)", () => {
   });
 });
 
-describe("faults", () => {
+describeSim("faults", () => {
   it("status fault with body, limited times, matched by prefix", async () => {
     sim.control.injectFault({ kind: "status", status: 502, body: { oops: 1 }, times: 2, match: { pathPrefix: "/api/quagga/" } });
     expect((await call(sim, "GET", "/api/firewall/filter/getRule")).status).toBe(200);
@@ -129,7 +136,7 @@ describe("faults", () => {
   });
 });
 
-describe("lockout", () => {
+describeSim("lockout", () => {
   it.each(["filter", "alias"])("after the next %s apply every API request hangs until restoreAccess()", async (which) => {
     sim.control.lockoutAfterNextApply();
     expect((await call(sim, "GET", "/api/quagga/bgp/get")).status).toBe(200);

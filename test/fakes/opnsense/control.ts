@@ -6,7 +6,7 @@ import { parseFault } from "./faults.ts";
 import type { Counters, Fields, LegacyRule, LogEntry, PeerState, Privilege, SimState } from "./state.ts";
 import { ALL_PRIVILEGES, newUuid } from "./state.ts";
 import type { OpnVersion } from "./versions.ts";
-import { isVersion, osFrrVersion } from "./versions.ts";
+import { isVersion, osFrrVersion, VERSIONS } from "./versions.ts";
 import type { Collection } from "./crud.ts";
 import { newTemplate } from "./crud.ts";
 import { neighbors, peergroups } from "./bgp.ts";
@@ -277,7 +277,7 @@ export function handleControlHttp(control: SimControl, method: string, path: str
         return { status: 200, json: { ok: true } };
       case "POST /__sim/version": {
         const v = b["version"];
-        if (!isVersion(v)) return bad("version must be one of 24.1, 24.7, 25.1, 25.7, 26.1, 26.7");
+        if (!isVersion(v)) return bad(`version must be one of ${VERSIONS.join(", ")}`);
         control.setVersion(v);
         return { status: 200, json: { ok: true, version: v } };
       }

@@ -5,7 +5,6 @@ import { newUuid } from "./state.ts";
 import type { FieldDef, Validations } from "./model.ts";
 import { applyPost, encodeItem, LeafError, templateItem, validateItem, gridRow } from "./model.ts";
 import { UUID_V4 } from "./net.ts";
-import { batchSupported } from "./versions.ts";
 
 export interface Collection {
   /** wrapper key in bodies and validation keys, e.g. "neighbor" */
@@ -24,9 +23,36 @@ export interface Collection {
   toggleAlwaysFlips?: boolean;
 }
 
+/** one referrer of an item being deleted, as [core] checkAndThrowValueInUse lists it */
+export interface Usage {
+  /** the model root, e.g. "Filter", "Alias", "bgp" */
+  module: string;
+  /** the referrer's description, descr or name (first non-empty) */
+  description: string;
+  /** path.uuid, e.g. "bgp.neighbors.neighbor.<uuid>" */
+  reference: string;
+}
+
+export function describeItem(f: Fields): string {
+  return f["description"] || f["descr"] || f["name"] || "";
+}
+
+/**
+ * Safe delete refused (§2.1, §11): one "module - description {reference}" line per referrer; the
+ * title is "Item in use by" until 26.1.3 names the item: "Item <path> {<name>} in use by:".
+ */
+export function inUse(sim: SimState, path: string, uuid: string, item: Fields, usages: readonly Usage[]): Reply | null {
+  if (usages.length === 0) return null;
+  const message = usages.map((u) => `${u.module} - ${u.description} {${u.reference}}\n`).join("");
+  const title = sim.features.inUseTitleNamesItem ? `Item ${path} {${describeItem(item) || uuid}} in use by:` : "Item in use by";
+  return { status: 500, json: { errorMessage: message, errorTitle: title } };
+}
+
 export function leafFailure(err: LeafError, sim: SimState): Reply {
-  // 26.7 raises a descriptive Exception; older releases hit a PHP error. Both are generic 500s.
-  if (sim.isAtLeast("26.7")) return { status: 500, json: { errorMessage: err.message } };
+  // 26.1.11/26.7 throw a plain Exception ("expected a single value, not a list"), older releases
+  // hit a PHP error; api.php shows neither, both are the generic 500 (§1.3, §11)
+  void err;
+  void sim;
   return UNEXPECTED;
 }
 
@@ -111,11 +137,11 @@ export function setItem(c: Collection, req: ApiRequest, sim: SimState): Reply {
 
 export function delItem(c: Collection, req: ApiRequest, sim: SimState): Reply {
   const arg = req.params[0] ?? "";
-  const ids = batchSupported(sim.version) ? arg.split(",") : [arg];
+  const ids = sim.features.batchDelete ? arg.split(",") : [arg];
   const items = c.items(sim);
   if (c.safeDelete?.(sim)) {
     for (const id of ids) {
-      if (!/^[0-9a-z-]{1,255}$/.test(id)) {
+      if (!/^[0-9a-z-]{1,255}$/i.test(id)) {
         return { status: 500, json: { errorMessage: "Invalid input token provided", errorTitle: "Error" } };
       }
     }
@@ -141,7 +167,7 @@ export function delItem(c: Collection, req: ApiRequest, sim: SimState): Reply {
 export function toggleItem(c: Collection, req: ApiRequest, sim: SimState): Reply {
   const arg = req.params[0] ?? "";
   const explicit = c.toggleAlwaysFlips ? undefined : req.params[1];
-  const batch = batchSupported(sim.version) && arg.includes(",");
+  const batch = sim.features.batchDelete && arg.includes(",");
   if (batch && explicit !== "0" && explicit !== "1") return ok({ result: "failed" });
   const ids = batch ? arg.split(",") : [arg];
   const items = c.items(sim);

@@ -51,7 +51,7 @@ function networkAliasOptions(sim: SimState): Set<string> {
 function validateNetworkAlias(v: string, _item: Fields, sim: SimState): string | undefined {
   const opts = networkAliasOptions(sim);
   if (isIpAddress(v) || isSubnet(v)) return undefined;
-  const values = sim.isAtLeast("25.1") ? v.split(",") : [v];
+  const values = sim.features.statetype ? v.split(",") : [v];
   if (values.every((x) => opts.has(x))) return undefined;
   return `${v} is not a valid source IP address or alias.`;
 }
@@ -77,8 +77,9 @@ function categoryOptions(sim: SimState): Record<string, string> {
   return out;
 }
 
+/** FilterSequenceField: max(minimum 1, every sequence) + 100 */
 function nextSequence(sim: SimState): string {
-  let max = 0;
+  let max = 1;
   for (const r of sim.config.rules.values()) max = Math.max(max, Number(r["sequence"] || 0));
   return String(max + 100);
 }
@@ -89,7 +90,7 @@ const text = (name: string): FieldDef => ({ name, kind: "text" });
 
 /** rule fields per core version (§4.3) */
 export function ruleDefs(sim: SimState): FieldDef[] {
-  const at = (v: "25.1" | "25.7" | "26.1" | "26.7"): boolean => sim.isAtLeast(v);
+  const f = sim.features;
   const defs: FieldDef[] = [
     bool("enabled", "1"),
     {
@@ -97,11 +98,11 @@ export function ruleDefs(sim: SimState): FieldDef[] {
       kind: "int",
       required: true,
       min: 1,
-      max: at("25.7") ? 999999 : 99999,
-      default: (s) => (s.isAtLeast("25.7") ? nextSequence(s) : "1"),
+      max: f.sortOrder ? 999999 : 99999,
+      default: (s) => (s.features.sortOrder ? nextSequence(s) : "1"),
     },
   ];
-  if (at("25.7")) {
+  if (f.sortOrder) {
     defs.push({ name: "sort_order", kind: "text", volatile: (r) => sortOrder(r) });
     defs.push({ name: "prio_group", kind: "text", volatile: (r) => String(rulePriority(r)) });
   }
@@ -110,20 +111,20 @@ export function ruleDefs(sim: SimState): FieldDef[] {
     bool("quick", "1"),
     { name: "interface", kind: "interface", multi: true },
   );
-  if (at("25.1")) defs.push(bool("interfacenot", "0"));
+  if (f.statetype) defs.push(bool("interfacenot", "0"));
   defs.push({
     name: "direction",
     kind: "option",
     required: true,
     default: "in",
-    options: (s): Record<string, string> => (s.isAtLeast("26.1") ? { in: "In", out: "Out", any: "Any" } : { in: "In", out: "Out" }),
+    options: (s): Record<string, string> => (s.features.directionAny ? { in: "In", out: "Out", any: "Any" } : { in: "In", out: "Out" }),
   });
   defs.push({
     name: "ipprotocol",
     kind: "option",
     required: true,
     default: "inet",
-    options: (s): Record<string, string> => (s.isAtLeast("25.1") ? { inet: "IPv4", inet6: "IPv6", inet46: "IPv4+IPv6" } : { inet: "IPv4", inet6: "IPv6" }),
+    options: (s): Record<string, string> => (s.features.statetype ? { inet: "IPv4", inet6: "IPv6", inet46: "IPv4+IPv6" } : { inet: "IPv4", inet6: "IPv6" }),
   });
   defs.push({
     name: "protocol",
@@ -132,9 +133,9 @@ export function ruleDefs(sim: SimState): FieldDef[] {
     default: "any",
     options: protocolOptions,
     // ChangeCase UPPER only from 26.1; older releases reject lower case (§4.3)
-    transform: (v, s) => (s.isAtLeast("26.1") ? v.toUpperCase().replace(/^ANY$/, "any") : v),
+    transform: (v, s) => (s.features.directionAny ? v.toUpperCase().replace(/^ANY$/, "any") : v),
   });
-  if (at("25.1")) {
+  if (f.statetype) {
     defs.push({
       name: "statetype",
       kind: "option",
@@ -152,16 +153,16 @@ export function ruleDefs(sim: SimState): FieldDef[] {
     bool("destination_not", "0"),
     { name: "destination_port", kind: "custom", validate: validatePort, transform: (v) => (WELL_KNOWN_PORTS.includes(v.trim().toLowerCase()) ? v.trim().toLowerCase() : v) },
   );
-  if (at("25.7")) {
+  if (f.icmptype) {
     defs.push({ name: "icmptype", kind: "option", multi: true, options: () => ({ echoreq: "Echo Request", echorep: "Echo Reply", unreach: "Destination Unreachable", timex: "Time Exceeded" }) });
   }
-  if (at("26.1")) {
+  if (f.icmp6type) {
     defs.push({ name: "icmp6type", kind: "option", multi: true, options: () => ({ echoreq: "Echo Request", echorep: "Echo Reply", neighbrsol: "Neighbor Solicitation", neighbradv: "Neighbor Advertisement" }) });
   }
   defs.push(text("gateway"));
-  if (at("25.1")) defs.push(text("replyto"), bool("disablereplyto", "0", false));
+  if (f.statetype) defs.push(text("replyto"), bool("disablereplyto", "0", false));
   defs.push(bool("log", "0"));
-  if (at("25.1")) {
+  if (f.statetype) {
     defs.push(bool("allowopts", "0"), bool("nosync", "0"), bool("nopfsync", "0"));
     defs.push(
       int("statetimeout", 1), int("max", 1), int("max-src-nodes", 1), int("max-src-states", 1), int("max-src-conn", 1),
@@ -170,8 +171,9 @@ export function ruleDefs(sim: SimState): FieldDef[] {
       text("tcpflags1"), text("tcpflags2"), text("sched"), text("shaper1"), text("shaper2"),
     );
   }
-  if (at("26.1")) defs.push(int("udp-first", 1), int("udp-multiple", 1), int("udp-single", 1), text("divert-to"));
-  if (at("26.7")) defs.push(bool("tcpflags_any", "0", false));
+  if (f.icmp6type) defs.push(int("udp-first", 1), int("udp-multiple", 1), int("udp-single", 1));
+  if (f.divertTo) defs.push(text("divert-to"));
+  if (f.tcpflagsAny) defs.push(bool("tcpflags_any", "0", false));
   defs.push({ name: "categories", kind: "relation", multi: true, options: categoryOptions, message: "Related category not found." });
   defs.push({ name: "description", kind: "description" });
   return defs;
@@ -204,7 +206,7 @@ function crossValidate(_uuid: string, r: Fields, sim: SimState): Validations {
   if (r["interfacenot"] === "1" && ((r["interface"] ?? "") === "" || (r["interface"] ?? "").includes(","))) {
     addMessage(out, "rule.interfacenot", "Inverting interfaces is only allowed for single targets to avoid mis-interpretations");
   }
-  if (sim.isAtLeast("25.1") && !["TCP", "TCP/UDP"].includes(proto)) {
+  if (sim.features.statetype && !["TCP", "TCP/UDP"].includes(proto)) {
     for (const f of ["statetimeout", "max-src-conn", "tcpflags1", "tcpflags2", "tcpflags_any", "max-src-conn-rate", "max-src-conn-rates", "overload"]) {
       const v = r[f] ?? "";
       if (v !== "" && !(f === "tcpflags_any" && v === "0")) addMessage(out, `rule.${f}`, "Invalid option for other than TCP protocol choices.");
@@ -255,12 +257,14 @@ function asList(v: unknown): string[] | null {
 }
 
 function searchRule(req: ApiRequest, sim: SimState): Reply {
+  const f = sim.features;
   const categories = asList(req.post["category"] ?? req.query["category"]);
   const matchCat = (cats: string): boolean =>
     categories === null || cats.split(",").some((c) => c !== "" && categories.includes(c));
   const defs = ruleDefs(sim);
-  if (!sim.isAtLeast("25.7")) {
-    const only = sim.isAtLeast("25.1") ? ["enabled", "sequence", "action", "description"] : ["enabled", "sequence", "description"];
+  if (f.searchRule === "basic" || f.searchRule === "action") {
+    // before 25.1.5: searchBase over a few fields, labels, sorted by sequence (§4.2)
+    const only = f.searchRule === "action" ? ["enabled", "sequence", "action", "description"] : ["enabled", "sequence", "description"];
     const rows: Array<Record<string, unknown>> = [];
     for (const [uuid, r] of sim.config.rules) {
       if (!matchCat(r["categories"] ?? "")) continue;
@@ -268,33 +272,49 @@ function searchRule(req: ApiRequest, sim: SimState): Reply {
     }
     return ok(grid(rows, gridParams(req, false), "sequence"));
   }
+  // 25.1.5 rewrite (core c2e168686f): interface filter, show_all merges legacy/automatic rows
   const ifaceParam = req.post["interface"] ?? req.query["interface"];
-  const ifFilter = typeof ifaceParam === "string" ? ifaceParam.split(",").filter((x) => x !== "") : null;
+  const hasIfParam = ifaceParam !== undefined;
+  const ifFilter = typeof ifaceParam === "string" ? ifaceParam.split(",").filter((x) => x !== "") : [];
+  const showAll = ![undefined, null, "", "0", 0].includes(req.post["show_all"] as string) || ![undefined, null, "", "0"].includes(req.query["show_all"] as string);
   const matchIf = (iface: string): boolean => {
-    if (ifFilter === null) return true;
     const ifs = iface.split(",").filter((x) => x !== "");
+    if (f.searchRule === "all") {
+      // 26.1.1 (core 3e438a8e1f): no interface parameter lists every rule
+      if (!hasIfParam || ifs.length === 0) return true;
+      if (ifFilter.length === 0) return ifs.length !== 1;
+      return ifs.some((i) => ifFilter.includes(i));
+    }
+    // 25.1.5–26.1.0: an empty filter shows only floating rules (no or several interfaces)
     if (ifFilter.length === 0) return ifs.length !== 1;
+    if (f.searchRuleFloatingWithInterface) return ifs.length === 0 || ifs.some((i) => ifFilter.includes(i));
     return ifs.length === 1 && ifFilter.includes(ifs[0] as string);
   };
   const rows: Array<Record<string, unknown>> = [];
   for (const [uuid, r] of sim.config.rules) {
     if (!matchCat(r["categories"] ?? "") || !matchIf(r["interface"] ?? "")) continue;
-    rows.push(gridRow(defs, uuid, r, sim, true));
+    rows.push(gridRow(defs, uuid, r, sim, f.rawGrid));
   }
-  for (const l of sim.config.legacyRules) {
-    const row = legacyRow(l, sim);
-    if (!matchCat(String(row["categories"])) || !matchIf(l.interface)) continue;
-    rows.push(row);
+  // legacy and automatic rules come from configd: with show_all, always from 26.1
+  if (showAll || f.searchRule === "all") {
+    for (const l of sim.config.legacyRules) {
+      const row = legacyRow(l, sim);
+      if (!matchCat(String(row["categories"])) || !matchIf(l.interface)) continue;
+      rows.push(row);
+    }
   }
-  // 25.7+ reads paging and the phrase from POST only (§1.4)
-  return ok(grid(rows, gridParams(req, true, 9999), "sort_order"));
+  // paging and the phrase are read from POST only (searchRecordsetBase, §1.4); 25.1.x filters the
+  // MVC rules through searchBase first, which reads the phrase from the query too
+  const params = gridParams(req, true, 9999);
+  if (f.searchRulePhraseFromQuery && params.searchPhrase === "") params.searchPhrase = gridParams(req, false).searchPhrase;
+  return ok(grid(rows, params, "sort_order"));
 }
 
 /** filter reload; on ≤26.1 it also refreshes alias tables, 26.7 passes skip_alias (§4.7) */
 export function filterApply(sim: SimState): void {
   sim.counters.filterApplies++;
   reloadRules(sim);
-  if (!sim.isAtLeast("26.7")) refreshTables(sim);
+  if (!sim.features.applySkipsAliases) refreshTables(sim);
 }
 
 function snapshotRules(sim: SimState): Map<string, Fields> {
@@ -306,7 +326,7 @@ function savepoint(sim: SimState): Reply {
   // 25.7–26.1 round the revision to 2 decimals while the backup keeps full precision,
   // so it never matches a backup and rollback never fires (§4.6)
   const backupKey = t.toFixed(4);
-  const revision = sim.isAtLeast("25.7") ? t.toFixed(2) : backupKey;
+  const revision = sim.features.savepoint === "rounded" ? t.toFixed(2) : backupKey;
   sim.savepoints.set(backupKey, snapshotRules(sim));
   sim.counters.backups++;
   return ok({ status: "ok", retention: "100", revision });
@@ -325,7 +345,7 @@ function restoreRevision(sim: SimState, revision: string): boolean {
 function apply(req: ApiRequest, sim: SimState): Reply {
   const rev = req.params[0];
   // 26.7 ignores the surplus segment: no timer (§1.1, §4.6); one timer at a time (flock -n)
-  if (rev !== undefined && rev !== "" && !sim.isAtLeast("26.7") && !sim.pendingRollback) {
+  if (rev !== undefined && rev !== "" && sim.features.savepoint !== "removed" && !sim.pendingRollback) {
     const timer = setTimeout(() => {
       sim.pendingRollback = null;
       restoreRevision(sim, rev);
@@ -422,7 +442,7 @@ function validateBase(sim: SimState): Fields {
 
 export function filterEndpoints(): Endpoint[] {
   const base = { module: "firewall", controller: "filter" } as const;
-  const upTo261 = (sim: SimState): boolean => !sim.isAtLeast("26.7");
+  const upTo261 = (sim: SimState): boolean => sim.features.savepoint !== "removed";
   return [
     { ...base, action: "searchRule", kind: "any", handler: (r, s) => searchRule(r, s) },
     { ...base, action: "getRule", kind: "any", handler: (r, s) => getItem(rules, r, s) },

@@ -4,7 +4,6 @@ import type { Fields, RunningPeer, SimState } from "./state.ts";
 import { INTERFACES } from "./state.ts";
 import { neighborLines, renderFrrConf } from "./frr-render.ts";
 import type { FrrConfigInput } from "./frr-render.ts";
-import { OS_FRR_MINOR } from "./versions.ts";
 
 export function savedFrrInput(sim: SimState): FrrConfigInput {
   return {
@@ -26,7 +25,7 @@ interface Desired {
 
 function desiredFrom(sim: SimState): Desired {
   const input = savedFrrInput(sim);
-  const minor = OS_FRR_MINOR[sim.version];
+  const minor = sim.features.osFrrMinor;
   const conf = renderFrrConf(input, { osFrrMinor: minor });
   const bgpd = input.bgp["enabled"] === "1" && (input.bgp["asnumber"] ?? "") !== "";
   const peers = new Map<string, { uuid: string; fields: Fields; signature: string }>();
@@ -148,7 +147,12 @@ export function serviceEndpoints(): Endpoint[] {
       action: "status",
       kind: "any",
       handler: (_r, sim) =>
-        ok({ status: status(sim), widget: { caption_restart: "Restart", caption_start: "Start", caption_stop: "Stop" } }),
+        // os-frr's own statusAction until plugins 25.1 moved it to ApiMutableServiceControllerBase (§3.1)
+        ok(
+          sim.features.serviceWidget
+            ? { status: status(sim), widget: { caption_restart: "Restart", caption_start: "Start", caption_stop: "Stop" } }
+            : { status: status(sim) },
+        ),
     },
     {
       ...base,

@@ -10,7 +10,8 @@ import type { SimControl } from "./control.ts";
 import { Transport } from "./server.ts";
 
 export type { OpnVersion } from "./versions.ts";
-export { VERSIONS, OS_FRR_MINOR, osFrrVersion } from "./versions.ts";
+export type { Features } from "./versions.ts";
+export { VERSIONS, REAL_CHECKED, FEATURES, featuresOf, osFrrVersion, isVersion } from "./versions.ts";
 export type { SimControl, SimSnapshot, RunningSnapshot, RunningNeighbor, LegacyRuleSeed } from "./control.ts";
 export type { Fault, FaultKind, FaultMatch } from "./faults.ts";
 export type { Privilege, PeerState, Counters, LogEntry, Fields } from "./state.ts";
@@ -26,6 +27,8 @@ function keyLike(seed: number): string {
 export const DEFAULT_API_KEY = keyLike(1);
 export const DEFAULT_API_SECRET = keyLike(2);
 export const DEFAULT_HOSTNAME = "opnsense.localdomain";
+/** the release a simulator plays unless told otherwise */
+export const DEFAULT_VERSION: OpnVersion = "26.1.11";
 
 export interface SimulatorOptions {
   version?: OpnVersion;
@@ -69,7 +72,7 @@ async function makeCert(hostname: string): Promise<{ key: string; cert: string }
 }
 
 export async function startOpnsenseSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
-  const sim = new SimState(opts.version ?? "26.1", opts.frrInstalled ?? true);
+  const sim = new SimState(opts.version ?? DEFAULT_VERSION, opts.frrInstalled ?? true);
   const apiKey = opts.apiKey ?? DEFAULT_API_KEY;
   const apiSecret = opts.apiSecret ?? DEFAULT_API_SECRET;
   let transport: Transport | null = null;

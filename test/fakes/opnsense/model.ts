@@ -27,7 +27,7 @@ export interface FieldDef {
   options?: (sim: SimState) => Record<string, string>;
   blankDesc?: string;
   mask?: RegExp;
-  message?: string;
+  message?: string | ((sim: SimState) => string);
   /** computed on read, ignored on write */
   volatile?: (item: Fields, sim: SimState) => string;
   /** normalisation done by setValue() */
@@ -57,11 +57,13 @@ export class LeafError extends Error {
   }
 }
 
-export function leafToString(field: string, v: unknown): string {
+export function leafToString(field: string, v: unknown, sim: SimState): string {
   if (v === null || v === undefined) return "";
   if (typeof v === "string") return v;
   if (typeof v === "number") return String(v);
   if (typeof v === "boolean") return v ? "1" : "";
+  // 25.1–26.1.10 cast the PHP array to a string in BaseField::setValue() (core 416b6ee144, §11)
+  if (sim.features.arrayLeaf === "saved") return "Array";
   throw new LeafError(field);
 }
 
@@ -81,7 +83,7 @@ export function applyPost(defs: FieldDef[], target: Fields, post: Record<string,
   for (const d of defs) {
     if (d.volatile) continue;
     if (!Object.prototype.hasOwnProperty.call(post, d.name)) continue;
-    let v = leafToString(d.name, post[d.name]);
+    let v = leafToString(d.name, post[d.name], sim);
     if (d.transform) v = d.transform(v, sim);
     target[d.name] = v;
   }
@@ -95,8 +97,14 @@ function checkInt(v: string, min: number | undefined, max: number | undefined): 
   return true;
 }
 
-export function intMessage(d: FieldDef): string {
-  if (d.message) return d.message;
+/** a field's own validation message, if it has one */
+export function msgOf(d: FieldDef, sim: SimState): string | undefined {
+  return typeof d.message === "function" ? d.message(sim) : d.message;
+}
+
+export function intMessage(d: FieldDef, sim: SimState): string {
+  const own = msgOf(d, sim);
+  if (own) return own;
   return `Value should be between ${d.min ?? "-"} and ${d.max ?? "-"}.`;
 }
 
@@ -112,27 +120,31 @@ function fieldMessages(d: FieldDef, v: string, item: Fields, sim: SimState): str
   }
   switch (d.kind) {
     case "bool":
-      if (!/^[01]$/.test(v)) msgs.push(d.message ?? "Value should be a boolean (0,1).");
+      if (!/^[01]$/.test(v)) msgs.push(msgOf(d, sim) ?? "Value should be a boolean (0,1).");
       break;
     case "int":
-      if (!checkInt(v, d.min, d.max)) msgs.push(intMessage(d));
+      if (!checkInt(v, d.min, d.max)) msgs.push(intMessage(d, sim));
       break;
     case "text":
-      if (d.mask && !d.mask.test(v)) msgs.push(d.message ?? "Value is invalid.");
+      if (d.mask && !d.mask.test(v)) msgs.push(msgOf(d, sim) ?? "Value is invalid.");
       break;
     case "option":
     case "interface": {
       const opts = d.kind === "interface" ? interfaceOptions() : (d.options?.(sim) ?? {});
       const values = d.multi ? v.split(",") : [v];
-      if (values.some((x) => !Object.prototype.hasOwnProperty.call(opts, x))) {
-        msgs.push(d.message ?? "Option not in list.");
-      }
+      const bad = values.filter((x) => !Object.prototype.hasOwnProperty.call(opts, x));
+      if (bad.length === 0) break;
+      const custom = msgOf(d, sim);
+      if (custom) msgs.push(custom);
+      // 26.1 BaseListField: one message per bad value of a multi select; a single select shows "[]"
+      else if (sim.features.optionMessageNamesValue) msgs.push(...(d.multi ? bad.map((x) => `Option [${x}] not in list.`) : ["Option [] not in list."]));
+      else msgs.push("Option not in list.");
       break;
     }
     case "network": {
       const values = d.multi ? v.split(",") : [v];
       if (values.some((x) => !isValidNetworkField(x))) {
-        msgs.push(d.message ?? "Please specify a valid network segment or IP address.");
+        msgs.push(msgOf(d, sim) ?? "Please specify a valid network segment or IP address.");
       }
       break;
     }
@@ -140,13 +152,13 @@ function fieldMessages(d: FieldDef, v: string, item: Fields, sim: SimState): str
       const opts = d.options?.(sim) ?? {};
       const values = d.multi || d.acceptsList ? v.split(",") : [v];
       if (values.some((x) => !Object.prototype.hasOwnProperty.call(opts, x))) {
-        msgs.push(d.message ?? "Related item not found.");
+        msgs.push(msgOf(d, sim) ?? "Related item not found.");
       }
       break;
     }
     case "description":
-      if (Buffer.byteLength(v, "utf8") > 255 || /[\r\n]/.test(v) || (sim.isAtLeast("26.7") && /[\0\v\f]/.test(v))) {
-        msgs.push(d.message ?? "Description should be a string between 1 and 255 characters.");
+      if (Buffer.byteLength(v, "utf8") > 255 || /[\r\n]/.test(v) || (sim.features.descriptionControlChars && /[\0\v\f]/.test(v))) {
+        msgs.push(msgOf(d, sim) ?? "Description should be a string between 1 and 255 characters.");
       }
       break;
     case "custom":

@@ -3,8 +3,8 @@
 // [plugins] BGP.xml, actions from [plugins] Api/BgpController.php.
 
 import type { Reply } from "./api-types.ts";
-import { userError } from "./api-types.ts";
-import type { Collection } from "./crud.ts";
+import type { Collection, Usage } from "./crud.ts";
+import { describeItem, inUse } from "./crud.ts";
 import type { FieldDef } from "./model.ts";
 import type { Fields, SimState } from "./state.ts";
 
@@ -55,18 +55,16 @@ export function prefixlistOptions(sim: SimState): Record<string, string> {
 }
 
 /**
- * A comma list of row UUIDs is accepted (§3.7); get shows the field like the single select
- * [plugins] BGP.xml declares (blank "None" entry). Doubt, reported rather than modelled: BGP.xml has
- * no <Multiple> on these fields and the commit §3.7 cites (b867e45c2) changed the route map's
- * match2/match3, so real OPNsense may refuse a comma list here.
+ * A single relation to one row, like the select [plugins] BGP.xml declares (no <Multiple>): a comma
+ * list of row UUIDs is refused with the relation's message (checked against the real code, §11).
  */
 export function prefixlistRelation(name: "linkedPrefixlistIn" | "linkedPrefixlistOut"): FieldDef {
   return {
     name,
     kind: "relation",
-    acceptsList: true,
     options: prefixlistOptions,
-    message: "Related Prefix-List item not found.",
+    // the full stop arrived by os-frr 1.50 (1.42 and 1.44 have none; checked against the real code)
+    message: (sim) => (sim.frrAtLeast(50) ? "Related Prefix-List item not found." : "Related Prefix-List item not found"),
   };
 }
 
@@ -74,17 +72,16 @@ function linksTo(item: Fields, uuid: string): boolean {
   return [item["linkedPrefixlistIn"], item["linkedPrefixlistOut"]].some((v) => (v ?? "").split(",").includes(uuid));
 }
 
-/** referrers in the `module - description {reference}` lines of [core] checkAndThrowValueInUse */
-function inUseMessage(uuid: string, sim: SimState): string | null {
-  const lines: string[] = [];
-  const describe = (f: Fields): string => f["description"] || f["descr"] || f["name"] || "";
+/** neighbors and peer groups that link a row */
+function usagesOf(uuid: string, sim: SimState): Usage[] {
+  const out: Usage[] = [];
   for (const [u, n] of sim.config.neighbors) {
-    if (linksTo(n, uuid)) lines.push(`bgp - ${describe(n)} {bgp.neighbors.neighbor.${u}}`);
+    if (linksTo(n, uuid)) out.push({ module: "bgp", description: describeItem(n), reference: `bgp.neighbors.neighbor.${u}` });
   }
   for (const [u, pg] of sim.config.peergroups) {
-    if (linksTo(pg, uuid)) lines.push(`bgp - ${describe(pg)} {bgp.peergroups.peergroup.${u}}`);
+    if (linksTo(pg, uuid)) out.push({ module: "bgp", description: describeItem(pg), reference: `bgp.peergroups.peergroup.${u}` });
   }
-  return lines.length ? lines.map((l) => `${l}\n`).join("") : null;
+  return out;
 }
 
 export const prefixlists: Collection = {
@@ -94,10 +91,9 @@ export const prefixlists: Collection = {
   safeDelete: (sim) => sim.frrAtLeast(SAFE_DELETE_MINOR),
   // togglePrefixlistAction($uuid) passes no enabled argument on to toggleBase ([plugins] BgpController.php)
   toggleAlwaysFlips: true,
-  beforeDelete: (uuid, _item, sim): Reply | null => {
+  beforeDelete: (uuid, item, sim): Reply | null => {
     // before 1.52 the row just goes; links to it dangle and render nothing (§3.7)
     if (!sim.frrAtLeast(SAFE_DELETE_MINOR)) return null;
-    const message = inUseMessage(uuid, sim);
-    return message ? userError(message, "Item in use by") : null;
+    return inUse(sim, "prefixlists.prefixlist", uuid, item, usagesOf(uuid, sim));
   },
 };

@@ -1,6 +1,7 @@
 // Transport: HTTP(S) server, routing (snake_case == camelCase, 404 before auth),
 // Basic auth, ACLs, body parsing, method rules, faults, lockout and the request log.
 
+import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApiRequest, Endpoint, Reply } from "./api-types.ts";
 import { aclFor, NOT_FOUND, ok, UNEXPECTED } from "./api-types.ts";
@@ -62,6 +63,19 @@ function wrongMethod(ep: Endpoint, req: ApiRequest): Reply | null {
   }
 }
 
+/** api.php's UserException answer on 26.7: texts HTML-escaped (ENT_NOQUOTES) plus "errorLevel" (§1.5) */
+function userExceptionOf(reply: Reply, sim: SimState): Reply {
+  const j = reply.json;
+  if (!sim.features.userErrorLevel || reply.status !== 500 || j === null || typeof j !== "object" || !("errorTitle" in j)) return reply;
+  const escape = (v: unknown): unknown => (typeof v === "string" ? v.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : v);
+  const e = j as Record<string, unknown>;
+  return { ...reply, json: { errorMessage: escape(e["errorMessage"]), errorTitle: escape(e["errorTitle"]), errorLevel: "error" } };
+}
+
+function sessionId(): string {
+  return randomBytes(13).toString("hex");
+}
+
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -113,7 +127,7 @@ export class Transport {
 
   private send(res: ServerResponse, reply: Reply): void {
     if (reply.raw !== undefined) {
-      res.writeHead(reply.status, { "Content-Type": reply.contentType ?? "text/html; charset=UTF-8" });
+      res.writeHead(reply.status, { "Content-Type": reply.contentType ?? "text/html; charset=UTF-8", ...reply.headers });
       res.end(reply.raw);
       return;
     }
@@ -202,17 +216,24 @@ export class Transport {
     if (ep.available && !ep.available(sim)) return NOT_FOUND;
     if (params.length < (ep.requiredParams ?? 0)) return NOT_FOUND;
 
-    // authentication (§1.2): no header = GUI session path, empty non-JSON 401
+    // authentication (§1.2): no header = GUI session path, which redirects to the login page
     const auth = req.headers.authorization;
-    if (auth === undefined) return { status: 401, raw: "", contentType: "text/html; charset=UTF-8" };
-    const token = auth.split(" ")[1] ?? "";
-    const decoded = Buffer.from(token, "base64").toString("utf8");
-    const colon = decoded.indexOf(":");
-    const key = colon >= 0 ? decoded.slice(0, colon) : decoded;
-    const secret = colon >= 0 ? decoded.slice(colon + 1) : "";
-    if (colon < 0 || key !== this.opts.apiKey || secret !== this.opts.apiSecret) {
+    if (auth === undefined) {
+      return {
+        status: 302,
+        raw: "",
+        contentType: "text/html; charset=UTF-8",
+        headers: { location: `/?url=${req.url ?? path}`, "set-cookie": `PHPSESSID=${sessionId()}; path=/; secure; HttpOnly` },
+      };
+    }
+    const token = auth.split(" ")[1];
+    const parts = token === undefined ? [] : Buffer.from(token, "base64").toString("utf8").split(":");
+    const authFailed: Reply = { status: 401, json: { status: 401, message: "Authentication Failed" } };
+    // a malformed header never reaches the authenticator, so only a real key:secret check is padded
+    if (parts.length < 2) return authFailed;
+    if (parts[0] !== this.opts.apiKey || parts[1] !== this.opts.apiSecret) {
       if (this.opts.authFailDelayMs > 0) await delay(this.opts.authFailDelayMs);
-      return { status: 401, json: { status: 401, message: "Authentication Failed" } };
+      return authFailed;
     }
     const acl = aclFor(path);
     if (acl === null || !sim.privileges.has(acl)) return { status: 403, json: { status: 403, message: "Forbidden" } };
@@ -251,7 +272,7 @@ export class Transport {
     }
     let reply: Reply;
     try {
-      reply = await ep.handler(apiReq, sim);
+      reply = userExceptionOf(await ep.handler(apiReq, sim), sim);
     } catch {
       return UNEXPECTED;
     }

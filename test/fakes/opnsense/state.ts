@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { OpnVersion } from "./versions.ts";
-import { atLeast, frrAtLeast } from "./versions.ts";
+import type { Features } from "./versions.ts";
+import { featuresOf } from "./versions.ts";
 import type { Fault } from "./faults.ts";
 
 /** One saved item: every value is a string, as in config.xml. */
@@ -154,11 +155,12 @@ export function initialGeneral(version: OpnVersion): Fields {
     sysloglevel: "notifications",
     fwrules: "1",
   };
-  if (frrAtLeast(version, 54)) g["manual_config"] = "0";
+  if (featuresOf(version).osFrrMinor >= 54) g["manual_config"] = "0";
   return g;
 }
 
 export function initialBgp(version: OpnVersion): Fields {
+  const frrAtLeast = (minor: number): boolean => featuresOf(version).osFrrMinor >= minor;
   const b: Fields = {
     enabled: "1",
     asnumber: "64555",
@@ -167,14 +169,14 @@ export function initialBgp(version: OpnVersion): Fields {
     networks: "",
     redistribute: "",
   };
-  if (frrAtLeast(version, 31)) b["networkimportcheck"] = "1";
-  if (frrAtLeast(version, 34)) b["logneighborchanges"] = "0";
-  if (frrAtLeast(version, 40)) b["distance"] = "";
-  if (frrAtLeast(version, 48)) {
+  if (frrAtLeast(31)) b["networkimportcheck"] = "1";
+  if (frrAtLeast(34)) b["logneighborchanges"] = "0";
+  if (frrAtLeast(40)) b["distance"] = "";
+  if (frrAtLeast(48)) {
     b["enforce_first_as"] = "1";
     b["bestpath"] = "";
   }
-  if (frrAtLeast(version, 52)) {
+  if (frrAtLeast(52)) {
     b["maximumpaths"] = "";
     b["maximumpathsibgp"] = "";
   }
@@ -278,11 +280,12 @@ export class SimState {
     return t;
   }
 
-  isAtLeast(v: OpnVersion): boolean {
-    return atLeast(this.version, v);
+  /** what the current version row can do (versions.ts) */
+  get features(): Features {
+    return featuresOf(this.version);
   }
 
   frrAtLeast(minor: number): boolean {
-    return frrAtLeast(this.version, minor);
+    return this.features.osFrrMinor >= minor;
   }
 }

@@ -16,16 +16,18 @@ export interface CallResult {
   text: string;
   contentType: string;
   json: unknown;
+  headers: Headers;
 }
 
 export function basic(key: string, secret: string): string {
   return "Basic " + Buffer.from(`${key}:${secret}`).toString("base64");
 }
 
-export async function call(sim: Simulator, method: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
+/** one API request; `auth` is the default Authorization header (opts.auth overrides, null = none) */
+export async function request(baseUrl: string, auth: string, method: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
   const headers: Record<string, string> = {};
-  const auth = opts.auth === undefined ? basic(sim.apiKey, sim.apiSecret) : opts.auth;
-  if (auth !== null) headers["authorization"] = auth;
+  const header = opts.auth === undefined ? auth : opts.auth;
+  if (header !== null) headers["authorization"] = header;
   let body: string | undefined;
   if (opts.body !== undefined) {
     body = JSON.stringify(opts.body);
@@ -37,7 +39,7 @@ export async function call(sim: Simulator, method: string, path: string, opts: C
     if (opts.contentType === null) delete headers["content-type"];
     else headers["content-type"] = opts.contentType;
   }
-  const res = await fetch(sim.url + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const res = await fetch(baseUrl + path, { method, headers, redirect: "manual", ...(body !== undefined ? { body } : {}) });
   const text = await res.text();
   let json: unknown = undefined;
   try {
@@ -45,7 +47,11 @@ export async function call(sim: Simulator, method: string, path: string, opts: C
   } catch {
     json = undefined;
   }
-  return { status: res.status, text, contentType: res.headers.get("content-type") ?? "", json };
+  return { status: res.status, text, contentType: res.headers.get("content-type") ?? "", json, headers: res.headers };
+}
+
+export function call(sim: Simulator, method: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
+  return request(sim.url, basic(sim.apiKey, sim.apiSecret), method, path, opts);
 }
 
 /** walk a decoded JSON value by keys (keys may contain dots, e.g. "neighbor.address") */
@@ -69,4 +75,16 @@ export function rowsOf(r: CallResult): Array<Record<string, unknown>> {
 
 export async function start(opts: SimulatorOptions = {}): Promise<Simulator> {
   return startOpnsenseSimulator({ authFailDelayMs: 0, ...opts });
+}
+
+/** the validations map with one-message arrays unwrapped: OPNsense sends a field's messages as a string or an array (§1.5) */
+export function validationsOf(r: { json: unknown }): Record<string, unknown> | undefined {
+  const v = at(r.json, "validations");
+  if (v === null || typeof v !== "object") return undefined;
+  return Object.fromEntries(Object.entries(v).map(([k, m]) => [k, Array.isArray(m) && m.length === 1 ? (m[0] as unknown) : m]));
+}
+
+/** one field's validation message (see validationsOf) */
+export function message(r: { json: unknown }, key: string): unknown {
+  return validationsOf(r)?.[key];
 }
