@@ -1,6 +1,8 @@
 /**
- * `npm run test:real`: the simulator's contract tests (test/fakes/opnsense) and the agent-level
- * real-target tests (test/real) against a real OPNsense instead of the simulator. The target comes
+ * `npm run test:real`: the simulator's contract tests (test/fakes/opnsense), the agent-level
+ * real-target tests (test/real) and, when its extra variables are set (test/lab/README.md), the BGP
+ * lab behind the real code (test/lab/real-opnsense-frr.test.ts) against a real OPNsense instead of
+ * the simulator. The target comes
  * only from the environment; tests that need the simulator's control API are skipped there.
  *
  *   OPNSENSE_REAL_URL      e.g. http://127.0.0.1:8443 (the API base, without /api)
@@ -30,6 +32,6 @@ try {
 const root = join(import.meta.dirname, "..");
 const vitest = join(root, "node_modules", "vitest", "vitest.mjs");
 // one file at a time: the files share one router, and some count what it holds
-const args = [vitest, "run", "--fileParallelism=false", "--testTimeout=120000", "--passWithNoTests", "test/fakes/opnsense/", "test/real/", ...process.argv.slice(2)];
+const args = [vitest, "run", "--fileParallelism=false", "--testTimeout=120000", "--passWithNoTests", "test/fakes/opnsense/", "test/real/", "test/lab/real-opnsense-frr.test.ts", ...process.argv.slice(2)];
 const r = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit", env: process.env });
 process.exit(r.status ?? 1);

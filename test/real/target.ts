@@ -8,22 +8,13 @@
  * Written from the contract, not from the agent's client: the scenarios must not share its bugs.
  */
 import { startOpnsenseSimulator, VERSIONS } from "../fakes/opnsense/index.ts";
+import { realEnv } from "../fakes/opnsense/real-env.ts";
 
 export type Target = { readonly url: string; readonly key: string; readonly secret: string; close(): Promise<void> };
 export type TargetSpec = { readonly label: string; readonly version: string; readonly real: boolean; start(): Promise<Target> };
 
-export function realTargetEnv(env: NodeJS.ProcessEnv = process.env): { url: string; key: string; secret: string; version: string } | null {
-  const url = env["OPNSENSE_REAL_URL"];
-  if (!url) return null;
-  const key = env["OPNSENSE_REAL_KEY"];
-  const secret = env["OPNSENSE_REAL_SECRET"];
-  const version = env["OPNSENSE_REAL_VERSION"];
-  if (!key || !secret || !version) throw new Error("OPNSENSE_REAL_URL is set: OPNSENSE_REAL_KEY, OPNSENSE_REAL_SECRET and OPNSENSE_REAL_VERSION are needed too");
-  return { url, key, secret, version };
-}
-
 export function targetSpecs(): TargetSpec[] {
-  const real = realTargetEnv();
+  const real = realEnv();
   if (real) return [{ label: `real OPNsense ${real.version}`, version: real.version, real: true, start: async () => ({ ...real, close: async () => {} }) }];
   return VERSIONS.map((version) => ({
     label: `simulator ${version}`,

@@ -38,6 +38,24 @@ describe("§6 categories", () => {
     expect(rowsOf(await t.call("GET", "/api/firewall/category/searchItem/1"))[0]?.["name"]).toBe("(No Category)");
   });
 
+  eachRow(t.rows)("model-level get lists every category by uuid, [] when there is none (%s)", async (v) => {
+    await t.use(v);
+    const mine = (j: unknown) => Object.entries((at(j, "category", "categories", "category") ?? {}) as Record<string, unknown>).filter(([, c]) => String(at(c, "name")).startsWith("model-get-"));
+    const before = (await t.call("GET", "/api/firewall/category/get")).json;
+    expect(keysOf(before)).toEqual(["category"]);
+    expect(mine(before)).toEqual([]);
+    const uuid = uuidOf(await addCat({ name: "model-get-a", color: "ff0000" }));
+    const after = mine((await t.call("GET", "/api/firewall/category/get")).json);
+    // a BooleanField without default is "" before 25.1.4, "0" after, as in the template
+    expect(after).toEqual([[uuid, { name: "model-get-a", auto: t.features.booleanDefaultZero ? "0" : "", color: "ff0000" }]]);
+    await t.call("POST", `/api/firewall/category/delItem/${uuid}`);
+  });
+
+  // seen on fresh 24.7.12 and 26.1.11 boxes; a box in use has categories of its own
+  simulatorOnly(t, "needs a router without categories").it("model-level get of no categories is []", async () => {
+    expect((await t.call("GET", "/api/firewall/category/get")).json).toEqual({ category: { categories: { category: [] } } });
+  });
+
   eachRow(rowsWhere(t, (f) => !f.categorySafeDelete))("before 25.7 a category MVC items reference is deleted; the reference dangles (%s)", async (v) => {
     await t.use(v);
     const uuid = String(at((await addCat({ name: "agent" })).json, "uuid"));

@@ -3,7 +3,7 @@ import { ok, userError } from "./api-types.ts";
 import type { Collection, Usage } from "./crud.ts";
 import { addItem, delItem, describeItem, getItem, grid, gridParams, inUse, setItem } from "./crud.ts";
 import type { FieldDef, Validations } from "./model.ts";
-import { gridRow } from "./model.ts";
+import { encodeItem, gridRow } from "./model.ts";
 import type { SimState } from "./state.ts";
 
 export function categoryDefs(sim: SimState): FieldDef[] {
@@ -65,11 +65,19 @@ function search(req: ApiRequest, sim: SimState): Reply {
   return ok(g);
 }
 
+/** Model-level get (§2.4): every category by uuid; PHP encodes an empty list as `[]`. */
+function modelGet(sim: SimState): Reply {
+  const items: Record<string, unknown> = {};
+  for (const [uuid, c] of sim.config.categories) items[uuid] = encodeItem(categoryDefs(sim), c, sim);
+  return ok({ category: { categories: { category: Object.keys(items).length > 0 ? items : [] } } });
+}
+
 export function categoryEndpoints(): Endpoint[] {
   const base = { module: "firewall", controller: "category" } as const;
   const c = categories;
   return [
     { ...base, action: "searchItem", kind: "any", handler: (r, s) => search(r, s) },
+    { ...base, action: "get", kind: "modelget", handler: (_r, s) => modelGet(s) },
     { ...base, action: "getItem", kind: "any", handler: (r, s) => getItem(c, r, s) },
     { ...base, action: "addItem", kind: "write", mutates: true, handler: (r, s) => addItem(c, r, s) },
     { ...base, action: "setItem", kind: "write", mutates: true, requiredParams: 1, handler: (r, s) => setItem(c, r, s) },
