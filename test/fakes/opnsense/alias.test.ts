@@ -260,3 +260,38 @@ pf.describe("§5.6 alias_util", () => {
     expect(r.json).toEqual(expect.arrayContaining(["bogons", "sshlockout"]));
   });
 });
+
+describe("alias runtime fields (checked on the real 24.7.12 … 26.7)", () => {
+  const RUNTIME = ["current_items", "last_updated"];
+  const COUNTERS = ["eval_match", "eval_nomatch", "in_block_b", "in_block_p", "in_pass_b", "in_pass_p", "out_block_b", "out_block_p", "out_pass_b", "out_pass_p"];
+  const runtimeOf = (item: unknown): Record<string, unknown> =>
+    Object.fromEntries(Object.entries((item ?? {}) as Record<string, unknown>).filter(([k]) => RUNTIME.includes(k) || COUNTERS.includes(k)));
+
+  eachRow(t.rows)("get/getItem: none before 25.1, current_items + last_updated from 25.1, pf counters from 25.7; all \"\" until an alias reload (%s)", async (v) => {
+    await t.use(v);
+    const uuid = await seedAlias({ name: "runtime_probe", type: "host", content: "10.1.1.1" });
+    try {
+      const expected = [...(t.features.aliasRuntimeInModel ? RUNTIME : []), ...(t.features.aliasPfCounters ? COUNTERS : [])].sort();
+      const item = at((await t.call("GET", `/api/firewall/alias/getItem/${uuid}`)).json, "alias");
+      expect(keysOf(runtimeOf(item)).sort()).toEqual(expected);
+      expect(Object.values(runtimeOf(item)).every((x) => x === "")).toBe(true);
+      const model = at((await t.call("GET", "/api/firewall/alias/get")).json, "alias", "aliases", "alias", uuid);
+      expect(keysOf(runtimeOf(model)).sort()).toEqual(expected);
+      // search rows carry both runtime fields on every release
+      const row = rowsOf(await t.call("GET", "/api/firewall/alias/searchItem?searchPhrase=runtime_probe")).find((r) => r["uuid"] === uuid);
+      expect(keysOf(runtimeOf(row)).filter((k) => RUNTIME.includes(k)).sort()).toEqual(RUNTIME);
+    } finally {
+      await t.call("POST", `/api/firewall/alias/delItem/${uuid}`);
+    }
+  });
+
+  pf.it("after an alias reload: the entry count, the load time and pf's counters at 0", async () => {
+    await t.use("26.1.11");
+    const uuid = await seedAlias({ name: "runtime_probe", type: "host", content: "10.1.1.1\n10.1.1.2" });
+    await t.call("POST", "/api/firewall/alias/reconfigure");
+    const item = runtimeOf(at((await t.call("GET", `/api/firewall/alias/getItem/${uuid}`)).json, "alias"));
+    expect(item["current_items"]).toBe("2");
+    expect(String(item["last_updated"])).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
+    for (const c of COUNTERS) expect(item[c]).toBe("0");
+  });
+});

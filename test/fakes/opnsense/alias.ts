@@ -109,7 +109,22 @@ function categoryOptions(sim: SimState): Record<string, string> {
   return out;
 }
 
-export function aliasDefs(sim: SimState): FieldDef[] {
+/** pf's counters per alias table (25.7+); the simulator's pf counts nothing, so a loaded table shows "0" */
+const PF_COUNTERS = ["eval_nomatch", "eval_match", "in_block_p", "in_block_b", "in_pass_p", "in_pass_b", "out_block_p", "out_block_b", "out_pass_p", "out_pass_b"] as const;
+
+/** "" until pf has loaded the alias's table (an alias reload), as the real box shows it */
+function loaded(a: Fields, s: SimState, value: (table: readonly string[]) => string): string {
+  const table = s.pf.tables.get(a["name"] ?? "");
+  return table === undefined ? "" : value(table);
+}
+
+function lastUpdated(s: SimState): string {
+  const at = s.pf.lastAliasReconfigure;
+  return at === null ? "" : new Date(at).toISOString().slice(0, 19);
+}
+
+/** The alias fields; `forGrid`: the search rows, which carry the runtime fields on every release. */
+export function aliasDefs(sim: SimState, forGrid = false): FieldDef[] {
   const defs: FieldDef[] = [
     { name: "enabled", kind: "bool", required: true, default: "1" },
     { name: "name", kind: "custom", required: true, validate: (v) => validateName(v) },
@@ -134,8 +149,11 @@ export function aliasDefs(sim: SimState): FieldDef[] {
   }
   if (sim.features.aliasExpire) defs.push({ name: "expire", kind: "int", min: 60, max: 999999999 });
   defs.push({ name: "categories", kind: "relation", multi: true, options: categoryOptions, message: "Related category not found." });
-  defs.push({ name: "current_items", kind: "text", volatile: (a, s) => String((s.pf.tables.get(a["name"] ?? "") ?? []).length) });
-  if (sim.features.aliasAuth) defs.push({ name: "last_updated", kind: "text", volatile: () => "" });
+  if (forGrid || sim.features.aliasRuntimeInModel) {
+    defs.push({ name: "current_items", kind: "text", volatile: (a, s) => loaded(a, s, (t) => String(t.length)) });
+    defs.push({ name: "last_updated", kind: "text", volatile: (a, s) => loaded(a, s, () => lastUpdated(s)) });
+  }
+  if (sim.features.aliasPfCounters) for (const name of PF_COUNTERS) defs.push({ name, kind: "text", volatile: (a, s) => loaded(a, s, () => "0") });
   defs.push({ name: "description", kind: "description" });
   return defs;
 }
@@ -239,7 +257,7 @@ function searchAlias(req: ApiRequest, sim: SimState): Reply {
   const types = typeParam ? (typeParam as unknown[]).map(String) : null;
   const cats = catParam ? (catParam as unknown[]).map(String) : null;
   const raw = sim.features.rawGrid;
-  const defs = aliasDefs(sim);
+  const defs = aliasDefs(sim, true);
   const only = raw ? undefined : ["enabled", "name", "description", "type", "content", "current_items", "last_updated"];
   const rows: Array<Record<string, unknown>> = [];
   const consider = (uuid: string, a: Fields): void => {

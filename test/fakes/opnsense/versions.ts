@@ -62,6 +62,13 @@ export interface Features {
   aliasAuth: boolean;
   aliasExpire: boolean;
   aliasHeaderAuth: boolean;
+  /**
+   * alias runtime fields (current_items, last_updated: "" until pf has the table): in search rows
+   * only before 25.1, also in get/getItem from 25.1; pf's counters (eval_*, in_/out_ block/pass)
+   * from 25.7 (seen on the real 24.7.12 … 26.7)
+   */
+  aliasRuntimeInModel: boolean;
+  aliasPfCounters: boolean;
   /** plugins 25.1: quagga/service/status carries `widget` */
   serviceWidget: boolean;
   /** filter savepoint: "exact" rollback works; "rounded" revision never matches (25.7–26.1); "removed" 404 (26.7) */
@@ -98,6 +105,8 @@ const BASE: Features = {
   aliasInUseNamesAlias: false,
   aliasAuth: false,
   aliasExpire: false,
+  aliasRuntimeInModel: false,
+  aliasPfCounters: false,
   aliasHeaderAuth: false,
   serviceWidget: false,
   savepoint: "exact",
@@ -121,6 +130,7 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     booleanDefaultZero: true,
     arrayLeaf: "saved",
     aliasAuth: true,
+    aliasRuntimeInModel: true,
     serviceWidget: true,
   },
   "25.7.11": {
@@ -137,7 +147,9 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     booleanDefaultZero: true,
     arrayLeaf: "saved",
     aliasAuth: true,
+    aliasRuntimeInModel: true,
     aliasExpire: true,
+    aliasPfCounters: true,
     serviceWidget: true,
     savepoint: "rounded",
   },
@@ -163,7 +175,9 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     blankAliasGetItem: true,
     aliasInUseNamesAlias: true,
     aliasAuth: true,
+    aliasRuntimeInModel: true,
     aliasExpire: true,
+    aliasPfCounters: true,
     aliasHeaderAuth: true,
     serviceWidget: true,
     savepoint: "rounded",
@@ -190,7 +204,9 @@ export const FEATURES: Readonly<Record<OpnVersion, Features>> = {
     blankAliasGetItem: true,
     aliasInUseNamesAlias: true,
     aliasAuth: true,
+    aliasRuntimeInModel: true,
     aliasExpire: true,
+    aliasPfCounters: true,
     aliasHeaderAuth: true,
     serviceWidget: true,
     savepoint: "removed",
