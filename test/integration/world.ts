@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { KubeConfig } from "@kubernetes/client-node";
-import { startAgent, type Agent } from "../../src/agent.ts";
+import { startAgent, type Agent, type AgentOptions } from "../../src/agent.ts";
 import { loadConfig } from "../../src/config/index.ts";
 import type { Config } from "../../src/config/types.ts";
 import type { PassReport } from "../../src/controller/controller.ts";
@@ -76,6 +76,28 @@ export function configFrom(env: Record<string, string>): Config {
   return { ...loaded.config, httpPort: 0 };
 }
 
+type Tuning = NonNullable<AgentOptions["tuning"]>;
+
+/**
+ * The agent's tuning in tests: one retry, short backoffs, no default metrics, no compacting GC
+ * (it would only slow the suites down; the process tests keep it), every pass report collected.
+ */
+export function testTuning(reports: PassReport[], waiters: ((r: PassReport) => void)[], extra: Pick<Tuning, "reachability" | "leaderElection">): Tuning {
+  return {
+    retries: 1,
+    retryMinTimeoutMs: 1,
+    retryBackoffMs: { initial: 100, max: 400 },
+    informerRestartBackoffMs: { initial: 50, max: 200 },
+    defaultMetrics: false,
+    releaseMemory: false,
+    ...extra,
+    onPass: (r) => {
+      reports.push(r);
+      for (const w of waiters.splice(0)) w(r);
+    },
+  };
+}
+
 export async function startWorld(o: { version?: SimVersion; env?: Record<string, string>; agent?: boolean; tls?: boolean; ciliumCrds?: boolean } = {}): Promise<World> {
   const sim = await startOpnsenseSimulator({ version: o.version ?? "26.1.11", authFailDelayMs: 0, ...(o.tls ? { tls: { hostname: "opnsense.home.arpa" } } : {}) });
   const kube = await startKubeFake(o.ciliumCrds === false ? { ciliumCrds: false } : {});
@@ -103,22 +125,11 @@ export async function startWorld(o: { version?: SimVersion; env?: Record<string,
         config: world.config,
         logger,
         kubeConfig: kc,
-        tuning: {
-          retries: 1,
-          retryMinTimeoutMs: 1,
-          retryBackoffMs: { initial: 100, max: 400 },
+        tuning: testTuning(reports, waiters, {
           reachability: { checkTimeoutMs: 300, attempts: 2, intervalMs: 50, undoDeadlineMs: 5000 },
-          informerRestartBackoffMs: { initial: 50, max: 200 },
-          defaultMetrics: false,
-          // A compacting GC after large passes would only slow the suite down; the process tests keep it.
-          releaseMemory: false,
           // Tests that turn LEADER_ELECTION on (the Lease carries the firewall suspension) want fast rounds.
           ...(world.config.leaderElection ? { leaderElection: { leaseDurationMs: 1000, renewDeadlineMs: 700, retryPeriodMs: 100, namespace: "kube-system" } } : {}),
-          onPass: (r) => {
-            reports.push(r);
-            for (const w of waiters.splice(0)) w(r);
-          },
-        },
+        }),
       });
       return world.agent;
     },

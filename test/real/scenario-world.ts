@@ -10,7 +10,7 @@ import type { PassReport } from "../../src/controller/controller.ts";
 import { createLogger } from "../../src/log.ts";
 import { startKubeFake, type KubeFake } from "../fakes/kube-apiserver/index.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { configFrom, LogCapture } from "../integration/world.ts";
+import { configFrom, LogCapture, testTuning } from "../integration/world.ts";
 import { startRecordingProxy, type RecordingProxy } from "./recording-proxy.ts";
 import { routerApi, type Flat, type RouterApi, type Target } from "./target.ts";
 
@@ -139,19 +139,8 @@ export async function startScenarioWorld(target: Target, env: Record<string, str
         config,
         logger: createLogger(config.logLevel, logs),
         kubeConfig: kc,
-        tuning: {
-          retries: 1,
-          retryMinTimeoutMs: 1,
-          retryBackoffMs: { initial: 100, max: 400 },
-          reachability: { checkTimeoutMs: 3000, attempts: 2, intervalMs: 50, undoDeadlineMs: 20_000 },
-          informerRestartBackoffMs: { initial: 50, max: 200 },
-          defaultMetrics: false,
-          releaseMemory: false,
-          onPass: (r) => {
-            reports.push(r);
-            for (const w of waiters.splice(0)) w(r);
-          },
-        },
+        // a real box answers slower than the simulator: more time for the reachability check
+        tuning: testTuning(reports, waiters, { reachability: { checkTimeoutMs: 3000, attempts: 2, intervalMs: 50, undoDeadlineMs: 20_000 } }),
       });
       return world.agent;
     },
