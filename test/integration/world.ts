@@ -49,23 +49,28 @@ export type World = {
   close(): Promise<void>;
 };
 
+/** What every agent in the tests runs with unless a test says otherwise. */
+export const TEST_AGENT_ENV: Readonly<Record<string, string>> = {
+  BGP_REMOTE_ASN: "64555",
+  BGP_UPDATE_SOURCE: "lan",
+  DEBOUNCE: "50ms",
+  // Most tests make change after change and wait for each; the rate-limit tests set their own.
+  MIN_APPLY_INTERVAL: "0s",
+  // Removal is immediate and unguarded unless a test is about the grace or the deletion guard.
+  REMOVAL_GRACE: "0s",
+  MAX_DELETE_FRACTION: "1",
+  SYNC_INTERVAL: "1h",
+  LEADER_ELECTION: "false",
+  LOG_LEVEL: "debug",
+};
+
 export function baseEnv(sim: Simulator, extra: Record<string, string> = {}): Record<string, string> {
   return {
     OPNSENSE_URL: sim.url,
     OPNSENSE_API_KEY: DEFAULT_API_KEY,
     OPNSENSE_API_SECRET: DEFAULT_API_SECRET,
     OPNSENSE_TIMEOUT: "2s",
-    BGP_REMOTE_ASN: "64555",
-    BGP_UPDATE_SOURCE: "lan",
-    DEBOUNCE: "50ms",
-    // Most tests make change after change and wait for each; the rate-limit tests set their own.
-    MIN_APPLY_INTERVAL: "0s",
-    // Removal is immediate and unguarded unless a test is about the grace or the deletion guard.
-    REMOVAL_GRACE: "0s",
-    MAX_DELETE_FRACTION: "1",
-    SYNC_INTERVAL: "1h",
-    LEADER_ELECTION: "false",
-    LOG_LEVEL: "debug",
+    ...TEST_AGENT_ENV,
     ...extra,
   };
 }

@@ -10,7 +10,7 @@ import type { PassReport } from "../../src/controller/controller.ts";
 import { createLogger } from "../../src/log.ts";
 import { startKubeFake, type KubeFake } from "../fakes/kube-apiserver/index.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { configFrom, LogCapture, testTuning } from "../integration/world.ts";
+import { configFrom, LogCapture, TEST_AGENT_ENV, testTuning } from "../integration/world.ts";
 import { startRecordingProxy, type RecordingProxy } from "./recording-proxy.ts";
 import { routerApi, type Flat, type RouterApi, type Target } from "./target.ts";
 
@@ -111,17 +111,9 @@ export async function startScenarioWorld(target: Target, env: Record<string, str
     OPNSENSE_API_SECRET: target.secret,
     // Real PHP answers an API-key request in tens of milliseconds, a cold one slower.
     OPNSENSE_TIMEOUT: "10s",
+    ...TEST_AGENT_ENV,
     OWNER_ID: OWNER,
-    BGP_REMOTE_ASN: "64555",
-    BGP_UPDATE_SOURCE: "lan",
     CILIUM_POOLS: "off",
-    DEBOUNCE: "50ms",
-    MIN_APPLY_INTERVAL: "0s",
-    REMOVAL_GRACE: "0s",
-    MAX_DELETE_FRACTION: "1",
-    SYNC_INTERVAL: "1h",
-    LEADER_ELECTION: "false",
-    LOG_LEVEL: "debug",
     ...env,
   };
 
