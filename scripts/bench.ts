@@ -29,6 +29,7 @@ import { baseEnv, configFrom, startWorld } from "../test/integration/world.ts";
 import { startOpnsenseSimulator, type Simulator } from "../test/fakes/opnsense/index.ts";
 import { waitFor } from "../test/helpers/wait.ts";
 import { CAPS } from "../test/unit/desired/fixtures.ts";
+import { imageRuntime } from "./image-runtime.ts";
 
 const N = Number(process.env["BENCH_NODES"] ?? 5000);
 
@@ -150,8 +151,7 @@ const RUNS = Number(process.env["BENCH_RUNS"] ?? 3);
 const ENTRY = process.env["BENCH_ENTRY"] ?? join(import.meta.dirname, "../dist/main.js");
 
 /** The process settings of the image (Dockerfile: ENV and ENTRYPOINT), so the bench measures what runs. */
-const IMAGE_ENV = { NODE_OPTIONS: "--max-semi-space-size=1", MALLOC_ARENA_MAX: "1", GLIBC_TUNABLES: "glibc.malloc.mmap_threshold=32768" } as const;
-const IMAGE_NODE_ARGS = ["--optimize-for-size"] as const;
+const { env: IMAGE_ENV, nodeArgs: IMAGE_NODE_ARGS } = imageRuntime();
 
 type Figures = { startupMs: number; idleRss: number; firstSyncS: number; steadyPassMs: number; steadyWrites: number; steadyRss: number; peakRss: number; heapMb: number };
 
