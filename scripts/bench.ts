@@ -186,6 +186,14 @@ async function agentRun(n: number, port: number): Promise<Figures> {
   const lastPass = () => JSON.parse(out.trim().split("\n").filter((l) => l.includes('"sync complete"')).at(-1) ?? "{}") as { durationMs?: number };
   // The agent returns memory right after a pass; an idle agent is one some seconds after its pass.
   const settle = () => new Promise((r) => setTimeout(r, 2000));
+  /** Settled, and no request to OPNsense nor pass ending in the last 2 s: no pass is under way. */
+  const quiet = async () => {
+    for (;;) {
+      const seen = [sim.control.requests().length, passes()].join();
+      await settle();
+      if ([sim.control.requests().length, passes()].join() === seen) return;
+    }
+  };
   const heapUsed = async () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1e6;
@@ -204,13 +212,17 @@ async function agentRun(n: number, port: number): Promise<Figures> {
     await waitFor(() => out.endsWith("\n") && lastPass().durationMs !== undefined, "pass summary", 10_000, 20);
     const firstSyncS = (performance.now() - t0) / 1000;
 
+    // Passes queued by the enrolment's last watch events run first: measuring while one of them is
+    // under way (a pass at 5,000 nodes takes seconds) would report a pass in progress, not an idle
+    // agent after one.
+    await quiet();
     sim.control.clearLog();
     const before = passes();
     kube.control.labelNode(all[0]?.name ?? "", "bench", "touch");
     await waitFor(() => passes() > before, "steady pass", 120_000, 50);
     const steadyPassMs = lastPass().durationMs ?? NaN;
     const steadyWrites = split(sim).writes;
-    await settle();
+    await quiet();
     return { startupMs, idleRss, firstSyncS, steadyPassMs, steadyWrites, steadyRss: procStatus(child.pid, "VmRSS"), peakRss: procStatus(child.pid, "VmHWM"), heapMb: await heapUsed() };
   } finally {
     child.kill("SIGTERM");
