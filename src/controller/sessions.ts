@@ -9,6 +9,7 @@
  */
 import type { NodeEvent } from "../cluster/events.ts";
 import type { BgpPeerStatus, BgpSessionsRead } from "../domain/types.ts";
+import { compareText } from "../domain/order.ts";
 import { networkContains, parseIp, parseNetwork } from "../domain/net.ts";
 
 /** A neighbor the agent owns on OPNsense (by marker key: one per node and address family), and the node it is for. */
@@ -83,7 +84,7 @@ export function observeSessions(prev: SessionMemory, owned: readonly OwnedPeer[]
   const events: NodeEvent[] = [];
   const downTooLong: DownTooLong[] = [];
   let nextWarnAt: number | null = null;
-  for (const peer of [...owned].sort((a, b) => a.node.localeCompare(b.node) || a.key.localeCompare(b.key))) {
+  for (const peer of [...owned].sort((a, b) => compareText(a.node, b.node) || compareText(a.key, b.key))) {
     const frr: BgpPeerStatus | undefined = read.peers.get(peer.address.toLowerCase());
     const state = frr?.state ?? NOT_RUNNING;
     const up = state === ESTABLISHED;

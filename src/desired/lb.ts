@@ -8,6 +8,7 @@
  * entry's source, and Services outside SERVICE_NAMESPACES are not looked at.
  */
 import type { Capabilities, IpProtocol, RuleDirection, RuleSpec } from "../domain/types.ts";
+import { compareText } from "../domain/order.ts";
 import type { ServiceView } from "../cluster/types.ts";
 import type { Config, LbClientNetwork } from "../config/types.ts";
 import type { DesiredAlias, DesiredRule, Problem } from "./types.ts";
@@ -245,7 +246,7 @@ export function desiredLb(services: readonly ServiceView[], config: Config, caps
       // Only worth a problem when the entry would otherwise have made rules for this Service.
       const concerned = ips.some((ip) => entryFamily === null || parseIp(ip)?.family === entryFamily);
       if (narrowed.issue !== null && ranges !== null && concerned) serviceProblem(id, narrowingMessage(narrowed.issue, entry, index, ranges));
-      const ports = [...service.ports].sort((a, b) => a.protocol.localeCompare(b.protocol) || a.port - b.port);
+      const ports = [...service.ports].sort((a, b) => compareText(a.protocol, b.protocol) || a.port - b.port);
       for (const ip of ips) {
         const family: IpProtocol = parseIp(ip)?.family ?? "inet";
         for (const port of ports) {

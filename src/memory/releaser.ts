@@ -16,11 +16,12 @@ export type MemoryReleaser = {
 };
 
 /**
- * 16 MB: a steady pass with a few nodes grows RSS by far less and is left alone, so an idle agent
- * does not pay a full GC every resync; a pass that read thousands of neighbors grows it by far
- * more.
+ * 4 MB: a pass with a few nodes grows RSS by far less and is left alone, so an idle agent does not
+ * pay a full GC every resync. A steady pass with 5,000 nodes grows it by 10–20 MB, which 16 MB
+ * (the first threshold) missed in most runs of `npm run bench`, leaving RSS above 110 MB; the
+ * collection costs ~100 ms on such a pass of several seconds.
  */
-const DEFAULT_GROWTH = 16 * 1024 * 1024;
+const DEFAULT_GROWTH = 4 * 1024 * 1024;
 
 /**
  * Gives memory back after a pass that allocated much. Growth is measured in RSS, the figure the

@@ -174,6 +174,8 @@ export function createHttp(opts: HttpOptions): Http {
   const instance: AxiosInstance = axios.create({
     // Our own pools, not Node's global agent: see pool.ts for why.
     ...(isHttps ? { httpsAgent: createHttpsAgent(agentOptions) } : { httpAgent: createHttpAgent() }),
+    // Node's http module, never fetch: the bundle leaves axios's fetch adapter out (scripts/build.ts).
+    adapter: "http",
     // An env proxy would bypass the TLS trust configured above.
     proxy: false,
     maxRedirects: 0,
