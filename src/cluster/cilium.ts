@@ -2,7 +2,7 @@
  * Cilium's resources as the agent reads them (cilium.io CRDs), projected to the few fields it
  * uses. Pure: the informers in watch.ts feed raw objects through these functions.
  */
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeObject } from "./kube-rest.ts";
 
 export const CILIUM_GROUP = "cilium.io";
 
@@ -61,15 +61,15 @@ const str = (v: unknown): string | null => (typeof v === "string" && v.trim() !=
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isInteger(v) ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : null);
 const bool = (v: unknown): boolean | null => (typeof v === "boolean" ? v : null);
 
-function nameOf(o: KubernetesObject): string {
+function nameOf(o: KubeObject): string {
   return o.metadata?.name ?? "";
 }
 
-function spec(o: KubernetesObject): Obj {
-  return obj((o as KubernetesObject & { spec?: unknown }).spec);
+function spec(o: KubeObject): Obj {
+  return obj((o as KubeObject & { spec?: unknown }).spec);
 }
 
-export function projectPool(o: KubernetesObject): CiliumPool {
+export function projectPool(o: KubeObject): CiliumPool {
   const s = spec(o);
   // `cidrs` is the pre-1.15 name of `blocks` (same items); a pool may carry both.
   const blocks = [...arr(s.blocks), ...arr(s.cidrs)].map((b) => {
@@ -103,7 +103,7 @@ function peer(p: Obj, ref: string | null): CiliumPeer {
   };
 }
 
-export function projectPeeringPolicy(o: KubernetesObject): CiliumBgpConfig {
+export function projectPeeringPolicy(o: KubeObject): CiliumBgpConfig {
   const s = spec(o);
   return {
     kind: "CiliumBGPPeeringPolicy",
@@ -116,7 +116,7 @@ export function projectPeeringPolicy(o: KubernetesObject): CiliumBgpConfig {
   };
 }
 
-export function projectClusterConfig(o: KubernetesObject): CiliumBgpConfig {
+export function projectClusterConfig(o: KubeObject): CiliumBgpConfig {
   const s = spec(o);
   return {
     kind: "CiliumBGPClusterConfig",
@@ -134,7 +134,7 @@ export function projectClusterConfig(o: KubernetesObject): CiliumBgpConfig {
   };
 }
 
-export function projectPeerConfig(o: KubernetesObject): CiliumPeerConfig {
+export function projectPeerConfig(o: KubeObject): CiliumPeerConfig {
   const s = spec(o);
   const timers = obj(s.timers);
   return {

@@ -1,4 +1,5 @@
-import { CoreV1Api, type CoreV1Event, type KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { createKubeRest, kubeObject } from "./kube-rest.ts";
 import type { Logger } from "pino";
 import { describeError } from "./watch.ts";
 
@@ -46,7 +47,7 @@ const COMPONENT = "opnsense-bgp-agent";
  * pass, and repeating them every few minutes would bury the Node's other events.
  */
 export function createEventRecorder(opts: EventRecorderOptions): EventRecorder {
-  const api = opts.kc.makeApiClient(CoreV1Api);
+  const api = createKubeRest(opts.kc);
   const namespace = opts.namespace ?? "default";
   const windowMs = opts.dedupWindowMs ?? 10 * 60_000;
   const maxPerBatch = opts.maxPerBatch ?? 50;
@@ -56,8 +57,8 @@ export function createEventRecorder(opts: EventRecorderOptions): EventRecorder {
   let warnedFailure = false;
 
   async function send(e: NodeEvent): Promise<void> {
-    const t = new Date(now());
-    const body: CoreV1Event = {
+    const t = new Date(now()).toISOString();
+    const body = {
       metadata: { generateName: `${e.node}.`, namespace },
       involvedObject: { apiVersion: "v1", kind: "Node", name: e.node },
       reason: e.reason,
@@ -71,7 +72,7 @@ export function createEventRecorder(opts: EventRecorderOptions): EventRecorder {
       reportingInstance: opts.instance,
     };
     try {
-      await api.createNamespacedEvent({ namespace, body });
+      await api.post(`/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, body, kubeObject);
     } catch (err) {
       // Missing RBAC or an API hiccup must not disturb syncing: say it once, then stay quiet.
       if (!warnedFailure) opts.logger.warn({ error: describeError(err) }, "could not create a Kubernetes Event (check RBAC: events create); further failures are logged at debug");

@@ -1,4 +1,4 @@
-import { KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 
 /**
  * Out of cluster: $KUBECONFIG or ~/.kube/config. In cluster: the service account token and CA

@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { createKubeRest } from "./kube-rest.ts";
+import { lease as leaseSchema, leasePath, microTime, type Lease } from "./lease.ts";
 import type { Logger } from "pino";
 import { describeError } from "./watch.ts";
 
@@ -77,7 +79,8 @@ export function leaseProblem(step: LeaseStep, code: number | undefined, namespac
  * concurrency (resourceVersion → 409) makes two candidates never both win one round.
  */
 export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
-  const api = opts.kc.makeApiClient(CoordinationV1Api);
+  const api = createKubeRest(opts.kc);
+  const path = leasePath(opts.namespace, opts.name);
   const leaseMs = opts.leaseDurationMs ?? 15_000;
   const renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
   const retryMs = opts.retryPeriodMs ?? 2_000;
@@ -98,7 +101,7 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
     opts.onChange(value);
   }
 
-  function body(existing: V1Lease | null, now: Date): V1Lease {
+  function body(existing: Lease | null, now: Date): Lease {
     const mine = existing?.spec?.holderIdentity === identity;
     return {
       apiVersion: "coordination.k8s.io/v1",
@@ -114,8 +117,8 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
       spec: {
         holderIdentity: identity,
         leaseDurationSeconds: leaseSeconds,
-        acquireTime: mine && existing?.spec?.acquireTime ? existing.spec.acquireTime : new V1MicroTime(now.getTime()),
-        renewTime: new V1MicroTime(now.getTime()),
+        acquireTime: mine && existing?.spec?.acquireTime ? existing.spec.acquireTime : microTime(now),
+        renewTime: microTime(now),
         leaseTransitions: (existing?.spec?.leaseTransitions ?? 0) + (mine ? 0 : 1),
       },
     };
@@ -126,10 +129,10 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
 
   async function tryAcquireOrRenew(): Promise<boolean> {
     const now = new Date();
-    let existing: V1Lease | null = null;
+    let existing: Lease | null = null;
     step = "get";
     try {
-      existing = await api.readNamespacedLease({ name, namespace });
+      existing = await api.get(path, leaseSchema);
     } catch (err) {
       if (statusCode(err) !== 404) throw err;
     }
@@ -137,17 +140,17 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
     if (existing === null) {
       // deploy/ ships the Lease and grants no `create`; this is for installs that allow it.
       step = "create";
-      await api.createNamespacedLease({ namespace, body: body(null, now) });
+      await api.post(leasePath(namespace), body(null, now), leaseSchema);
       return true;
     }
     const holder = existing.spec?.holderIdentity ?? "";
-    const key = `${holder}|${existing.spec?.renewTime ? new Date(existing.spec.renewTime).toISOString() : ""}`;
+    const key = `${holder}|${existing.spec?.renewTime ?? ""}`;
     if (observed?.key !== key) observed = { key, at: Date.now() };
     const duration = (existing.spec?.leaseDurationSeconds ?? leaseSeconds) * 1000;
     const held = holder !== "" && holder !== identity;
     if (held && Date.now() - observed.at < duration) return false;
     step = "update";
-    await api.replaceNamespacedLease({ name, namespace, body: body(existing, now) });
+    await api.put(path, body(existing, now), leaseSchema);
     return true;
   }
 
@@ -198,10 +201,10 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
       if (!leader) return;
       setLeader(false);
       try {
-        const existing = await api.readNamespacedLease({ name, namespace });
+        const existing = await api.get(path, leaseSchema);
         if (existing.spec?.holderIdentity !== identity) return;
-        const released: V1Lease = { ...existing, spec: { ...existing.spec, holderIdentity: "", leaseDurationSeconds: 1 } };
-        await api.replaceNamespacedLease({ name, namespace, body: released });
+        const released: Lease = { ...existing, spec: { ...existing.spec, holderIdentity: "", leaseDurationSeconds: 1 } };
+        await api.put(path, released, leaseSchema);
       } catch (err) {
         logger.warn({ error: describeError(err) }, "leader election: could not release the lease");
       }

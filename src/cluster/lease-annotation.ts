@@ -1,4 +1,6 @@
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { createKubeRest } from "./kube-rest.ts";
+import { lease as leaseSchema, leasePath, type Lease } from "./lease.ts";
 
 /**
  * One annotation on the agent's Lease, read and written with optimistic concurrency. The Lease is
@@ -18,12 +20,13 @@ function statusCode(err: unknown): number | undefined {
 }
 
 export function createLeaseAnnotation(opts: { kc: KubeConfig; namespace: string; name: string; key: string }): LeaseAnnotation {
-  const api = opts.kc.makeApiClient(CoordinationV1Api);
+  const api = createKubeRest(opts.kc);
+  const path = leasePath(opts.namespace, opts.name);
   const { namespace, name, key } = opts;
 
-  async function readLease(): Promise<V1Lease | null> {
+  async function readLease(): Promise<Lease | null> {
     try {
-      return await api.readNamespacedLease({ name, namespace });
+      return await api.get(path, leaseSchema);
     } catch (err) {
       if (statusCode(err) === 404) return null;
       throw err;
@@ -41,9 +44,9 @@ export function createLeaseAnnotation(opts: { kc: KubeConfig; namespace: string;
       for (let attempt = 1; ; attempt++) {
         const lease = await readLease();
         if (lease === null) throw new Error(`lease ${namespace}/${name} does not exist (leader election creates it)`);
-        const body: V1Lease = { ...lease, metadata: { ...lease.metadata, annotations: { ...(lease.metadata?.annotations ?? {}), [key]: value } } };
+        const body: Lease = { ...lease, metadata: { ...lease.metadata, annotations: { ...(lease.metadata?.annotations ?? {}), [key]: value } } };
         try {
-          await api.replaceNamespacedLease({ name, namespace, body });
+          await api.put(path, body, leaseSchema);
           return;
         } catch (err) {
           if (statusCode(err) !== 409 || attempt >= 5) throw err;

@@ -1,49 +1,25 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  ListWatch,
-  Watch,
-  type KubeConfig,
-  type KubernetesObject,
-  type V1Node,
-  type V1Service,
-} from "@kubernetes/client-node";
+import type { KubeConfig, V1Node, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { projectNode, projectService, slimNode, slimService } from "./project.ts";
 import type { ClusterView } from "./types.ts";
 import { discoverCilium, sameDiscovery, type CiliumDiscovery, type CiliumResource } from "./cilium-discovery.ts";
 import { CILIUM_GROUP, projectClusterConfig, projectPeerConfig, projectPeeringPolicy, projectPool, type CiliumView } from "./cilium.ts";
+import { ListWatch } from "./informer.ts";
+import { createKubeRest, kubeObject, type KubeList, type KubeObject, type Query } from "./kube-rest.ts";
 
 /** Code-unit order, never localeCompare: it loads ICU's collation data (3 MB RSS; src/domain/order.ts). */
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A Watch whose ADDED/MODIFIED/DELETED objects are slimmed before the informer caches them. */
-class SlimWatch extends Watch {
-  readonly #slim: (obj: KubernetesObject) => KubernetesObject;
-  constructor(kc: KubeConfig, slim: (obj: KubernetesObject) => KubernetesObject) {
-    super(kc);
-    this.#slim = slim;
-  }
-  override watch(
-    path: string,
-    queryParams: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: KubernetesObject, watchObj?: unknown) => void,
-    done: (err: unknown) => void,
-  ): Promise<AbortController> {
-    return super.watch(
-      path,
-      queryParams,
-      (phase: string, obj: KubernetesObject, watchObj?: unknown) => {
-        // ERROR and BOOKMARK objects carry the status code / resourceVersion the informer needs.
-        const keep = phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED";
-        callback(phase, keep ? this.#slim(obj) : obj, watchObj);
-      },
-      done,
-    );
-  }
-}
+/**
+ * Nodes and Services are validated as Kubernetes objects (kube-rest.ts); projectNode/projectService
+ * and the slim functions read every other field as optional, so a missing one is a default, not a crash.
+ */
+const asNodes = (items: readonly KubeObject[]): readonly V1Node[] => items as readonly V1Node[];
+const asServices = (items: readonly KubeObject[]): readonly V1Service[] => items as readonly V1Service[];
+const slimNodeObject = (o: KubeObject): KubeObject => slimNode(o as V1Node) as KubeObject;
+const slimServiceObject = (o: KubeObject): KubeObject => slimService(o as V1Service) as KubeObject;
 
 export type ClusterWatchOptions = {
   readonly kc: KubeConfig;
@@ -81,9 +57,9 @@ export type ClusterWatch = {
   stop(): Promise<void>;
 };
 
-type Informer<T extends KubernetesObject> = {
+type Informer = {
   readonly name: string;
-  readonly lw: ListWatch<T>;
+  readonly lw: ListWatch;
   /**
    * Until the first LIST has succeeded the cache is empty, and an empty view would make the
    * planner delete every owned neighbor: view() refuses instead.
@@ -94,29 +70,31 @@ type Informer<T extends KubernetesObject> = {
 };
 
 export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
-  const core = opts.kc.makeApiClient(CoreV1Api);
+  const api = createKubeRest(opts.kc);
   const backoff = opts.restartBackoffMs ?? { initial: 1000, max: 60_000 };
   const lwOptions = opts.delayFn ? { delayFn: opts.delayFn } : {};
   let stopping = false;
 
-  const listNodes = () => core.listNode({ labelSelector: opts.nodeSelector });
-  const listServices = (selector: string) => () => core.listServiceForAllNamespaces({ labelSelector: selector });
+  const selected = (selector: string | undefined): Query => (selector === undefined || selector === "" ? {} : { labelSelector: selector });
+  const listNodes = (selector: string = opts.nodeSelector) => api.list("/api/v1/nodes", selected(selector));
+  const listServices = (selector: string) => () => api.list("/api/v1/services", selected(selector));
 
   /** An informer whose cache holds slimmed objects, selected on the server. */
-  function informer<T extends KubernetesObject>(name: string, path: string, selector: string | undefined, list: () => Promise<{ items: T[] }>, slim: (o: T) => T): Informer<T> {
-    const inf: Informer<T> = {
+  function informer(name: string, path: string, selector: string | undefined, list: () => Promise<KubeList>, slim: (o: KubeObject) => KubeObject): Informer {
+    const query = selected(selector);
+    const inf: Informer = {
       name,
-      lw: new ListWatch<T>(
-        path,
-        new SlimWatch(opts.kc, (o) => slim(o as T)),
-        async () => {
-          const l = await list();
-          inf.synced = true;
-          return { ...l, items: l.items.map(slim) };
+      lw: new ListWatch(
+        {
+          async list() {
+            const l = await list();
+            inf.synced = true;
+            return { ...l, items: l.items.map(slim) };
+          },
+          // ERROR and BOOKMARK objects carry the status code / resourceVersion the informer needs.
+          watch: (resourceVersion, onEvent, done) =>
+            api.watch(path, { ...query, resourceVersion }, (type, obj) => onEvent(type, type === "ADDED" || type === "MODIFIED" || type === "DELETED" ? slim(obj) : obj), done),
         },
-        false,
-        selector,
-        undefined,
         lwOptions,
       ),
       synced: false,
@@ -127,22 +105,20 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
     return inf;
   }
 
-  const nodes = informer<V1Node>("nodes", "/api/v1/nodes", opts.nodeSelector, listNodes, slimNode);
-  const services =
-    opts.serviceSelector === null ? null : informer<V1Service>("services", "/api/v1/services", opts.serviceSelector, listServices(opts.serviceSelector), slimService);
-  const base: Informer<KubernetesObject>[] = services ? [nodes as Informer<KubernetesObject>, services as Informer<KubernetesObject>] : [nodes as Informer<KubernetesObject>];
-  const custom = opts.kc.makeApiClient(CustomObjectsApi);
+  const nodes = informer("nodes", "/api/v1/nodes", opts.nodeSelector, () => listNodes(), slimNodeObject);
+  const services = opts.serviceSelector === null ? null : informer("services", "/api/v1/services", opts.serviceSelector, listServices(opts.serviceSelector), slimServiceObject);
+  const base: Informer[] = services ? [nodes, services] : [nodes];
   // Cilium's resources: informers only for what discovery found, so a missing CRD costs nothing.
   let discovery: CiliumDiscovery | null = null;
-  const ciliumInformers = new Map<string, Informer<KubernetesObject>>();
-  const all = (): Informer<KubernetesObject>[] => [...base, ...ciliumInformers.values()];
+  const ciliumInformers = new Map<string, Informer>();
+  const all = (): Informer[] => [...base, ...ciliumInformers.values()];
   const wanted = (d: CiliumDiscovery): CiliumResource[] => d.resources.filter((r) => r.plural !== "ciliumloadbalancerippools" || opts.ciliumPools === true);
-  const listCustom = (r: CiliumResource) => async () => (await custom.listClusterCustomObject({ group: CILIUM_GROUP, version: r.version, plural: r.plural })) as { items: KubernetesObject[]; metadata?: { resourceVersion?: string } };
-  const keepAll = (o: KubernetesObject): KubernetesObject => o;
+  const listCustom = (r: CiliumResource) => () => api.list(`/apis/${CILIUM_GROUP}/${r.version}/${r.plural}`);
+  const keepAll = (o: KubeObject): KubeObject => o;
 
   /** Ask which Cilium resources are served; (re)start informers when the answer changed. */
   async function refreshDiscovery(): Promise<void> {
-    const found = await discoverCilium(custom, opts.logger);
+    const found = await discoverCilium(api, opts.logger);
     if (found === null) return; // discovery failed: keep what runs (warned in discoverCilium)
     if (discovery !== null && sameDiscovery(discovery, found)) return;
     const first = discovery === null;
@@ -154,7 +130,7 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
     ciliumInformers.clear();
     const want = wanted(found);
     for (const r of want) {
-      ciliumInformers.set(r.plural, informer<KubernetesObject>(r.kind, `/apis/${CILIUM_GROUP}/${r.version}/${r.plural}`, undefined, listCustom(r), keepAll));
+      ciliumInformers.set(r.plural, informer(r.kind, `/apis/${CILIUM_GROUP}/${r.version}/${r.plural}`, undefined, listCustom(r), keepAll));
     }
     opts.logger.info(
       {
@@ -170,7 +146,7 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
     }
   }
 
-  function ciliumView(get: (plural: string) => readonly KubernetesObject[] | null, peerConfigs: readonly KubernetesObject[]): CiliumView {
+  function ciliumView(get: (plural: string) => readonly KubeObject[] | null, peerConfigs: readonly KubeObject[]): CiliumView {
     const pools = get("ciliumloadbalancerippools");
     const policies = get("ciliumbgppeeringpolicies");
     const clusterConfigs = get("ciliumbgpclusterconfigs");
@@ -185,17 +161,17 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
   let clusterId: string | null = null;
   let clusterIdWarned = false;
 
-  function wire<T extends KubernetesObject>(inf: Informer<T>): void {
-    const changed = (verb: string) => (obj: T) => {
+  function wire(inf: Informer): void {
+    const changed = (verb: string) => (obj: KubeObject) => {
       inf.delayMs = backoff.initial;
       opts.onChange(`${inf.name} ${verb} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ""}${obj.metadata?.name ?? ""}`);
     };
     inf.lw.on("add", changed("added"));
     inf.lw.on("update", changed("updated"));
     inf.lw.on("delete", changed("deleted"));
-    // client-node stops an informer for good on any error other than 410/timeout; restarting it
+    // The informer (like client-node's) stops for good on any error other than 410/timeout; restarting it
     // is our job. An error after our own stop() is the AbortError of that stop, not a failure.
-    inf.lw.on("error", (err?: unknown) => {
+    inf.lw.on("error", (err: Error) => {
       if (stopping) return;
       const delay = inf.delayMs;
       inf.delayMs = Math.min(inf.delayMs * 2, backoff.max);
@@ -229,7 +205,7 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
       const pending = all().filter((i) => !i.synced).map((i) => i.name);
       if (pending.length > 0) throw new KubernetesListError(`the ${pending.join(" and ")} watch has not completed its first LIST yet`);
       const cached = (plural: string) => ciliumInformers.get(plural)?.lw.list() ?? null;
-      return toView(nodes.lw.list(), services?.lw.list() ?? [], ciliumView(cached, cached("ciliumbgppeerconfigs") ?? []));
+      return toView(asNodes(nodes.lw.list()), asServices(services?.lw.list() ?? []), ciliumView(cached, cached("ciliumbgppeerconfigs") ?? []));
     },
     async listFresh() {
       try {
@@ -237,12 +213,12 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
         const want = discovery === null ? [] : wanted(discovery);
         const [n, s, ...c] = await Promise.all([
           listNodes(),
-          opts.serviceSelector === null ? { items: [] as V1Service[] } : listServices(opts.serviceSelector)(),
+          opts.serviceSelector === null ? { items: [] } : listServices(opts.serviceSelector)(),
           ...want.map((r) => listCustom(r)()),
         ]);
         const fresh = new Map(want.map((r, i) => [r.plural, c[i]?.items ?? []] as const));
         const get = (plural: string) => fresh.get(plural) ?? null;
-        return toView(n.items, s.items, ciliumView(get, get("ciliumbgppeerconfigs") ?? []));
+        return toView(asNodes(n.items), asServices(s.items), ciliumView(get, get("ciliumbgppeerconfigs") ?? []));
       } catch (err) {
         // A pass must not act on a partial view: fail it with a message that says where.
         throw new KubernetesListError(`listing nodes/services from the Kubernetes API failed: ${describeError(err)}`);
@@ -250,7 +226,7 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
     },
     async nodesSelectedBy(selectors) {
       try {
-        const lists = await Promise.all([...new Set(selectors)].map((labelSelector) => core.listNode(labelSelector === "" ? {} : { labelSelector })));
+        const lists = await Promise.all([...new Set(selectors)].map((labelSelector) => listNodes(labelSelector)));
         return [...new Set(lists.flatMap((l) => l.items.map((n) => n.metadata?.name ?? "")))].filter((n) => n !== "").sort();
       } catch (err) {
         throw new KubernetesListError(`listing the nodes Cilium's BGP configs select failed: ${describeError(err)}`);
@@ -259,7 +235,7 @@ export function createClusterWatch(opts: ClusterWatchOptions): ClusterWatch {
     async clusterId() {
       if (clusterId !== null) return clusterId;
       try {
-        const ns = await core.readNamespace({ name: "kube-system" });
+        const ns = await api.get("/api/v1/namespaces/kube-system", kubeObject);
         clusterId = ns.metadata?.uid ?? null;
       } catch (err) {
         if (!clusterIdWarned) {
@@ -287,7 +263,7 @@ export class KubernetesListError extends Error {
   override readonly name = "KubernetesListError";
 }
 
-/** Error text without request internals (client-node errors can embed headers with the bearer token). */
+/** Error text without request internals (HTTP client errors can embed headers with the bearer token). */
 export function describeError(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
