@@ -179,6 +179,8 @@ export function createKubeRest(kc: KubeConfig, opts: { watchInactivityMs?: numbe
         res.on("error", (err) => finish(err));
         res.on("close", () => finish(null));
         const lines = createInterface({ input: res, crlfDelay: Infinity });
+        // readline re-emits the stream's errors (our own abort included); unheard, they would crash the process.
+        lines.on("error", (err) => finish(err));
         lines.on("line", (line) => {
           if (finished) return;
           let json: unknown;
