@@ -3,8 +3,8 @@
  * dependency in one minified ES module.
  *
  * Why a bundle: Node compiles only the functions that run, but it keeps the source of every
- * module it loads; `@kubernetes/client-node` alone pulls its whole generated API (~25 MB of
- * module source in the heap). Bundled and minified, the agent starts faster and sits tens of
+ * module it loads; `@kubernetes/client-node`'s index alone pulls its whole generated API (~25 MB
+ * of module source in the heap; the agent now imports only its KubeConfig: src/cluster/kube-rest.ts). Bundled and minified, the agent starts faster and sits tens of
  * MB lower (see `npm run bench`). The image then needs no node_modules at all.
  */
 import { build, type Plugin } from "esbuild";
@@ -39,7 +39,7 @@ const builtinsByRequire: Plugin = {
  * Edits to dependency code the agent provably never runs, each made because loading the original
  * costs memory. Node creates its lazy web globals (fetch, Request, Response, FormData…) from its
  * own copy of undici on first access: +10 MB RSS, for code the agent never calls (its HTTP is
- * node:http(s) through axios's http adapter and client-node's undici). The build fails when a
+ * node:http(s) through axios's http adapter and src/cluster/kube-rest.ts). The build fails when a
  * dependency update changes the code an edit expects.
  */
 const EDITS: ReadonlyArray<{ readonly module: RegExp; readonly find: string; readonly replace: string }> = [
