@@ -142,11 +142,7 @@ describe.each(VERSIONS)("agent core against OPNsense %s", (version) => {
     // savepoint probe is a GET that saves nothing) and the pass.
     expect(calls(w.sim)).toHaveLength(14);
     expect(calls(w.sim).filter((c) => c === "GET /api/quagga/general/get")).toHaveLength(1);
-    await w.stopAgent();
-    w.sim.control.clearLog();
-    await w.startAgent();
-    await w.nextPass();
-    await w.agent?.controller.idle();
+    await w.restartAgent();
     expect(writeCalls(w.sim)).toEqual([]);
     expect(w.sim.control.counters().backups).toBe(counters.backups);
     expect(w.sim.control.counters().reconfigures).toBe(counters.reconfigures);

@@ -107,11 +107,7 @@ describe("IPv6 peering", () => {
     expect(prefixRows(w).map((r) => r[0])).toEqual(["IPv4", "IPv4"]);
 
     const backups = w.sim.control.counters().backups;
-    await w.stopAgent();
-    w.sim.control.clearLog();
-    await w.startAgent();
-    await w.nextPass();
-    await w.agent?.controller.idle();
+    await w.restartAgent();
     expect(writeCalls(w.sim)).toEqual([]);
     expect(w.sim.control.counters().backups).toBe(backups);
   });

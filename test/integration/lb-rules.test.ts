@@ -254,11 +254,7 @@ describe.each(["24.7.12", "25.1.12", "25.7.11", "26.1.11", "26.7"] as SimVersion
     expect(resync?.plan?.operations).toEqual([]);
     expect(writeCalls(w.sim)).toEqual([]);
     expect(actionCalls(w.sim)).toEqual([]);
-    await w.stopAgent();
-    w.sim.control.clearLog();
-    await w.startAgent();
-    await w.nextPass();
-    await w.agent?.controller.idle();
+    await w.restartAgent();
     expect(writeCalls(w.sim)).toEqual([]);
   });
 });

@@ -41,6 +41,8 @@ export type World = {
   /** Start (or restart) the agent in-process with the world's config. */
   startAgent(env?: Record<string, string>): Promise<Agent>;
   stopAgent(): Promise<void>;
+  /** Stop the agent, clear the simulator's request log, start it again and wait for its first pass: the log then holds what the restart did. */
+  restartAgent(): Promise<void>;
   /** Resolves after the next pass that finishes after now. */
   nextPass(timeoutMs?: number): Promise<PassReport>;
   /** Wait until `cond` holds and the agent is idle. */
@@ -103,15 +105,24 @@ export function testTuning(reports: PassReport[], waiters: ((r: PassReport) => v
   };
 }
 
-export async function startWorld(o: { version?: SimVersion; env?: Record<string, string>; agent?: boolean; tls?: boolean; ciliumCrds?: boolean } = {}): Promise<World> {
-  const sim = await startOpnsenseSimulator({ version: o.version ?? "26.1.11", authFailDelayMs: 0, ...(o.tls ? { tls: { hostname: "opnsense.home.arpa" } } : {}) });
-  const kube = await startKubeFake(o.ciliumCrds === false ? { ciliumCrds: false } : {});
+/** The Kubernetes fake (with an `apps` namespace), a kubeconfig for it, and where the agent's logs and pass reports go. */
+export async function startClusterSide(opts: Parameters<typeof startKubeFake>[0] = {}): Promise<{
+  kube: KubeFake;
+  kc: KubeConfig;
+  logs: LogCapture;
+  reports: PassReport[];
+  waiters: ((r: PassReport) => void)[];
+}> {
+  const kube = await startKubeFake(opts);
   kube.control.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } });
   const kc = new KubeConfig();
   kc.loadFromString(kube.kubeconfig());
-  const logs = new LogCapture();
-  const reports: PassReport[] = [];
-  const waiters: ((r: PassReport) => void)[] = [];
+  return { kube, kc, logs: new LogCapture(), reports: [], waiters: [] };
+}
+
+export async function startWorld(o: { version?: SimVersion; env?: Record<string, string>; agent?: boolean; tls?: boolean; ciliumCrds?: boolean } = {}): Promise<World> {
+  const sim = await startOpnsenseSimulator({ version: o.version ?? "26.1.11", authFailDelayMs: 0, ...(o.tls ? { tls: { hostname: "opnsense.home.arpa" } } : {}) });
+  const { kube, kc, logs, reports, waiters } = await startClusterSide(o.ciliumCrds === false ? { ciliumCrds: false } : {});
   let env = baseEnv(sim, o.env);
 
   const world: World = {
@@ -141,6 +152,13 @@ export async function startWorld(o: { version?: SimVersion; env?: Record<string,
     async stopAgent() {
       await world.agent?.stop();
       world.agent = null;
+    },
+    async restartAgent() {
+      await world.stopAgent();
+      sim.control.clearLog();
+      await world.startAgent();
+      await world.nextPass();
+      await world.agent?.controller.idle();
     },
     nextPass(timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {

@@ -4,13 +4,12 @@
  * may be a real box that is not fresh: the world removes what its owner id left behind before
  * and after each scenario, and restores the FRR/BGP switches it had to turn on.
  */
-import { KubeConfig } from "@kubernetes/client-node";
 import { startAgent, type Agent } from "../../src/agent.ts";
 import type { PassReport } from "../../src/controller/controller.ts";
 import { createLogger } from "../../src/log.ts";
-import { startKubeFake, type KubeFake } from "../fakes/kube-apiserver/index.ts";
+import type { KubeFake } from "../fakes/kube-apiserver/index.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { configFrom, LogCapture, TEST_AGENT_ENV, testTuning } from "../integration/world.ts";
+import { configFrom, startClusterSide, TEST_AGENT_ENV, testTuning, type LogCapture } from "../integration/world.ts";
 import { startRecordingProxy, type RecordingProxy } from "./recording-proxy.ts";
 import { routerApi, type Flat, type RouterApi, type Target } from "./target.ts";
 
@@ -98,13 +97,7 @@ export async function startScenarioWorld(target: Target, env: Record<string, str
   const api = routerApi(target);
   await removeScenarioObjects(api);
   const proxy = await startRecordingProxy(target.url);
-  const kube = await startKubeFake();
-  kube.control.create("namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } });
-  const kc = new KubeConfig();
-  kc.loadFromString(kube.kubeconfig());
-  const logs = new LogCapture();
-  const reports: PassReport[] = [];
-  const waiters: ((r: PassReport) => void)[] = [];
+  const { kube, kc, logs, reports, waiters } = await startClusterSide();
   let agentEnv: Record<string, string> = {
     OPNSENSE_URL: proxy.url,
     OPNSENSE_API_KEY: target.key,

@@ -188,10 +188,9 @@ export function optionMessage(t: Target, value = ""): string {
   return t.features.optionMessageNamesValue ? `Option [${value}] not in list.` : "Option not in list.";
 }
 
-/** it.each over rows, a skipped placeholder when the target has none of them */
+/** it.each over rows; a statement about releases the target has no row for registers no test there */
 export function eachRow(rows: readonly OpnVersion[]): (name: string, fn: (row: OpnVersion) => Promise<void>) => void {
   return (name, fn) => {
-    if (rows.length === 0) it.skip(name.replace("%s", "no row of this target"), () => {});
-    else it.each(rows)(name, fn);
+    if (rows.length > 0) it.each(rows)(name, fn);
   };
 }
